@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: fast unit tests, and suites that need a real Kubernetes control plane
+// (started once per run by the project's global setup, shared by its test files).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["operator/**/*.test.ts", "replica/**/*.test.ts", "test/support/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "controlplane",
+          include: ["test/controlplane/**/*.test.ts"],
+          globalSetup: ["test/support/controlPlaneSetup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // One control plane per run: test files share it, so they run one after another.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
