@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["operator/**/*.test.ts", "replica/**/*.test.ts", "test/support/**/*.test.ts"],
+          include: [
+            "operator/**/*.test.ts",
+            "replica/**/*.test.ts",
+            "test/support/**/*.test.ts",
+            "hack/**/*.test.ts",
+          ],
         },
       },
       {

@@ -1,0 +1,88 @@
+# paxos-operator: the commands people type. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Every Node command runs on the project's Node (>= 24), fetched into the tool cache
+# when the machine's is older (hack/node.sh).
+WITH_NODE := hack/with-node.sh
+NPM := $(WITH_NODE) npm
+NPX := $(WITH_NODE) npx
+REPORTS := .reports
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
+	  /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: setup
+setup: node_modules/.package-lock.json ## Fetch Node 24 if needed and install npm packages (npm ci).
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "==> installing npm packages (npm ci)"
+	@$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: build
+build: setup ## Type-check all TypeScript (sources run directly on Node 24; nothing to emit).
+	@echo "==> type-checking (tsc --noEmit)"
+	@$(NPX) tsc -p tsconfig.json --noEmit
+
+.PHONY: lint
+lint: setup ## Lint and check formatting (Biome) and Go code (gofmt, go vet).
+	@echo "==> linting TypeScript (biome check)"
+	@$(NPX) biome check .
+	@echo "==> linting Go (gofmt, go vet in hack/lincheck)"
+	@unformatted="$$(gofmt -l hack)"; if [ -n "$$unformatted" ]; then echo "gofmt: run 'gofmt -w hack' for: $$unformatted"; exit 1; fi
+	@cd hack/lincheck && go vet ./...
+
+.PHONY: format
+format: setup ## Rewrite files into the project's format.
+	@$(NPX) biome check --write .
+	@gofmt -w hack
+
+.PHONY: test
+test: setup tools lint build ## Run every test tier that runs here (unit, control plane, checker) and print one summary line.
+	@mkdir -p $(REPORTS)
+	@rm -f $(REPORTS)/vitest.json $(REPORTS)/lincheck.jsonl
+	@echo "==> go test (hack/lincheck)"
+	@status=0; \
+	  (cd hack/lincheck && go test -json ./... > ../../$(REPORTS)/lincheck.jsonl) || status=1; \
+	  echo "==> vitest (unit, controlplane)"; \
+	  $(NPM) test -- --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest.json || status=1; \
+	  $(WITH_NODE) node hack/test-summary.mjs $(REPORTS)/vitest.json $(REPORTS)/lincheck.jsonl || status=1; \
+	  exit $$status
+
+.PHONY: test-unit
+test-unit: setup ## Run only the unit tests (no control plane, no tools needed).
+	@$(NPM) run test:unit
+
+.PHONY: test-controlplane
+test-controlplane: setup tools ## Run only the suites against a real control plane.
+	@$(NPM) run test:controlplane
+
+##@ Tools
+
+.PHONY: tools
+tools: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, helm and lincheck from Go modules (cached).
+	@hack/tools.sh
+
+##@ Run
+
+.PHONY: demo
+demo: setup tools ## Start a local control plane and print how to use it with kubectl; Ctrl-C stops it.
+	@$(WITH_NODE) node test/support/demo.ts
+
+.PHONY: clean
+clean: ## Remove build outputs, npm packages and demo state (keeps the tool cache; see clean-cache).
+	rm -rf node_modules bin .demo $(REPORTS)
+
+.PHONY: clean-cache
+clean-cache: ## Remove the cached tools and Node (the next `make tools` rebuilds them from scratch).
+	rm -rf "$${PAXOS_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/paxos-operator}"
