@@ -2,19 +2,22 @@
 // Runs until Ctrl-C, then stops every process it started.
 import { rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { startControlPlane } from "./controlPlane.ts";
+import { type ControlPlane, startControlPlane } from "./controlPlane.ts";
 import { stopAll } from "./processes.ts";
 import { repositoryRoot } from "./tools.ts";
 import { pinnedVersion } from "./versions.ts";
 
-const stateDir = join(repositoryRoot, ".demo");
+const stateDir = process.env.PAXOS_DEMO_DIR ?? join(repositoryRoot, ".demo");
 const log = (message: string) => console.log(`[demo] ${message}`);
 
+let controlPlane: ControlPlane | undefined;
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log(`${signal}: stopping the control plane ...`);
+  // Newest first (the API server before etcd), so nothing waits on a dead dependency.
+  await controlPlane?.stop();
   await stopAll();
   log("stopped; no processes left running");
   process.exit(0);
@@ -27,7 +30,7 @@ try {
   log(
     `starting Kubernetes ${pinnedVersion("KUBERNETES_VERSION")} (state in ${relative(process.cwd(), stateDir)}/)`,
   );
-  const controlPlane = await startControlPlane({ stateDir, onProgress: log });
+  controlPlane = await startControlPlane({ stateDir, onProgress: log });
   const kubeconfig = relative(process.cwd(), controlPlane.kubeconfigPath);
   console.log(`
 The control plane is running at ${controlPlane.apiServerUrl}. In another terminal:
