@@ -10,6 +10,10 @@ WITH_NODE := hack/with-node.sh
 NPM := $(WITH_NODE) npm
 NPX := $(WITH_NODE) npx
 REPORTS := .reports
+# Simulation seeds: `make sim SEEDS=N START=S`; `make test` runs TEST_SEEDS of them.
+SEEDS ?= 100
+START ?= 1
+TEST_SEEDS ?= 500
 
 ##@ General
 
@@ -50,18 +54,27 @@ format: setup ## Rewrite files into the project's format.
 .PHONY: test
 test: setup tools lint build ## Run every test tier that runs here (unit, control plane, checker) and print one summary line.
 	@mkdir -p $(REPORTS)
-	@rm -f $(REPORTS)/vitest.json $(REPORTS)/lincheck.jsonl
+	@rm -f $(REPORTS)/vitest.json $(REPORTS)/lincheck.jsonl $(REPORTS)/sim.json
 	@echo "==> go test (hack/lincheck)"
 	@status=0; \
 	  (cd hack/lincheck && go test -json ./... > ../../$(REPORTS)/lincheck.jsonl) || status=1; \
 	  echo "==> vitest (unit, controlplane)"; \
 	  $(NPM) test -- --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest.json || status=1; \
-	  $(WITH_NODE) node hack/test-summary.mjs $(REPORTS)/vitest.json $(REPORTS)/lincheck.jsonl || status=1; \
+	  echo "==> simulation: $(TEST_SEEDS) seeds"; \
+	  $(WITH_NODE) node test/sim/run.ts --seeds $(TEST_SEEDS) --start 1 --report $(REPORTS)/sim.json || status=1; \
+	  $(WITH_NODE) node hack/test-summary.mjs --vitest $(REPORTS)/vitest.json --go $(REPORTS)/lincheck.jsonl \
+	    --sim $(REPORTS)/sim.json || status=1; \
 	  exit $$status
 
 .PHONY: test-unit
-test-unit: setup ## Run only the unit tests (no control plane, no tools needed).
+test-unit: setup ## Run only the unit tests (no control plane; builds only the checker).
+	@hack/tools.sh lincheck
 	@$(NPM) run test:unit
+
+.PHONY: sim
+sim: setup ## Run SEEDS simulated clusters from seed START under faults; ends "sim: N seeds, V violations, L linearizable".
+	@hack/tools.sh lincheck
+	@$(WITH_NODE) node test/sim/run.ts --seeds $(SEEDS) --start $(START)
 
 .PHONY: test-controlplane
 test-controlplane: setup tools ## Run only the suites against a real control plane.

@@ -12,6 +12,7 @@ export default defineConfig({
             "operator/**/*.test.ts",
             "replica/**/*.test.ts",
             "test/support/**/*.test.ts",
+            "test/sim/**/*.test.ts",
             "hack/**/*.test.ts",
           ],
         },

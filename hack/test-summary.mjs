@@ -1,9 +1,15 @@
 // Prints one closing line for a whole `make test`: "summary: N passed, N failed, N skipped",
-// adding up vitest's JSON report and `go test -json` output. Exits 1 when anything failed
-// or nothing ran, so a run that tested nothing never looks green.
+// adding up vitest's JSON report, `go test -json` output and the simulator's report (one
+// seed counts as one test). Exits 1 when anything failed or nothing ran, so a run that
+// tested nothing never looks green.
 import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 
-const [vitestReportPath, ...goReportPaths] = process.argv.slice(2);
+const { values } = parseArgs({
+  options: { vitest: { type: "string" }, go: { type: "string", multiple: true }, sim: { type: "string" } },
+});
+const vitestReportPath = values.vitest;
+const goReportPaths = values.go ?? [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -39,6 +45,26 @@ for (const path of goReportPaths) {
       failed += 1;
       failures.push(`go test: ${event.Package} ${event.Test}`);
     } else if (event.Action === "skip") skipped += 1;
+  }
+}
+
+if (values.sim !== undefined) {
+  if (existsSync(values.sim)) {
+    const report = JSON.parse(readFileSync(values.sim, "utf8"));
+    for (const outcome of report.outcomes) {
+      const ok =
+        outcome.violations.length === 0 &&
+        outcome.verdicts.kv === "linearizable" &&
+        outcome.verdicts.lock === "linearizable";
+      if (ok) passed += 1;
+      else {
+        failed += 1;
+        failures.push(`sim: seed ${outcome.seed} (replay: make sim SEEDS=1 START=${outcome.seed})`);
+      }
+    }
+  } else {
+    failed += 1;
+    failures.push(`sim: no report at ${values.sim}`);
   }
 }
 

@@ -236,7 +236,8 @@ export class PaxosNode {
 
   tick(nowMs: number): void {
     this.tickCount += 1;
-    this.nowMs = Math.max(this.nowMs, nowMs);
+    // Whole milliseconds: entries carry this stamp, and the state machine keeps integer time.
+    this.nowMs = Math.max(this.nowMs, Math.floor(nowMs));
     const role = this.role;
     if (role.kind === "leader") {
       this.tickLeader(role.state);
@@ -532,7 +533,10 @@ export class PaxosNode {
       isVoter(this.committedConfig, from) &&
       !isFenced(this.committedConfig, from) &&
       (message.transfer || !this.leaderIsLive()) &&
-      message.committedThrough >= this.committedThrough &&
+      // Up to date: a lagging leader would stall while it catches up. A member that
+      // may not lead itself (fenced, or removed and not yet told) waives this, or a
+      // lagging voter that needs its vote could never be elected.
+      (message.committedThrough >= this.committedThrough || !this.mayLead()) &&
       ballotGreater(message.ballot, this.promised);
     this.send(from, { type: "preVoteReply", ballot: message.ballot, granted, promised: this.promised });
   }

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { checkHistory } from "./lincheck.ts";
+
+// The checker itself is tested in Go (hack/lincheck); this checks the TypeScript side
+// that the simulator and process tests use: format, exit codes, verdicts.
+describe("checkHistory", () => {
+  it("accepts a linearizable key-value history", async () => {
+    const result = await checkHistory({
+      model: "kv",
+      operations: [
+        {
+          clientId: 0,
+          input: { op: "put", key: "x", value: "a" },
+          output: { revision: 1 },
+          call: 0,
+          return: 10,
+        },
+        {
+          clientId: 1,
+          input: { op: "get", key: "x" },
+          output: { found: true, value: "a", revision: 1 },
+          call: 20,
+          return: 30,
+        },
+      ],
+    });
+    expect(result.verdict).toBe("linearizable");
+  });
+
+  it("rejects a stale read after a completed write", async () => {
+    const result = await checkHistory({
+      model: "kv",
+      operations: [
+        {
+          clientId: 0,
+          input: { op: "put", key: "x", value: "a" },
+          output: { revision: 1 },
+          call: 0,
+          return: 10,
+        },
+        {
+          clientId: 0,
+          input: { op: "put", key: "x", value: "b" },
+          output: { revision: 2 },
+          call: 11,
+          return: 19,
+        },
+        {
+          clientId: 1,
+          input: { op: "get", key: "x" },
+          output: { found: true, value: "a", revision: 1 },
+          call: 20,
+          return: 30,
+        },
+      ],
+    });
+    expect(result.verdict).toBe("not-linearizable");
+  });
+
+  it("rejects two holders of one lock", async () => {
+    const result = await checkHistory({
+      model: "lock",
+      operations: [
+        {
+          clientId: 0,
+          input: { op: "acquire", lock: "l", owner: "a" },
+          output: { ok: true, token: 5 },
+          call: 0,
+          return: 10,
+        },
+        {
+          clientId: 1,
+          input: { op: "acquire", lock: "l", owner: "b" },
+          output: { ok: true, token: 6 },
+          call: 20,
+          return: 30,
+        },
+      ],
+    });
+    expect(result.verdict).toBe("not-linearizable");
+  });
+
+  it("reports bad input as an error", async () => {
+    await expect(
+      checkHistory({
+        model: "kv",
+        operations: [{ clientId: 0, input: { op: "gte" }, output: {}, call: 0, return: 1 }],
+      }),
+    ).rejects.toThrow(/unknown op/);
+  });
+});
