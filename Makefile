@@ -80,6 +80,11 @@ sim: setup ## Run SEEDS simulated clusters from seed START under faults; ends "s
 test-controlplane: setup tools ## Run only the suites against a real control plane.
 	@$(NPM) run test:controlplane
 
+.PHONY: mutation
+mutation: setup ## Mutation-test the Paxos core with Stryker (unit tests + a short simulation); prints the score.
+	@hack/tools.sh lincheck
+	@$(NPX) stryker run
+
 ##@ Tools
 
 .PHONY: tools
@@ -94,7 +99,7 @@ demo: setup tools ## Start a local control plane and print how to use it with ku
 
 .PHONY: clean
 clean: ## Remove build outputs, npm packages and demo state (keeps the tool cache; see clean-cache).
-	rm -rf node_modules bin .demo $(REPORTS)
+	rm -rf node_modules bin .demo $(REPORTS) .stryker-tmp
 
 .PHONY: clean-cache
 clean-cache: ## Remove the cached tools and Node (the next `make tools` rebuilds them from scratch).
