@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import {
+  applyConfigChange,
+  type Configuration,
+  configChangeProblem,
+  initialConfiguration,
+  isQuorum,
+  memberKey,
+  parseMemberKey,
+  quorumSize,
+} from "./configuration.ts";
+
+const config = (voters: string[], rest: Partial<Configuration> = {}): Configuration => ({
+  voters,
+  learners: [],
+  fenced: [],
+  evicted: [],
+  ...rest,
+});
+
+describe("member keys", () => {
+  it("round-trip name and incarnation, and reject malformed keys", () => {
+    expect(memberKey({ name: "orders-0", incarnation: "ab12" })).toBe("orders-0#ab12");
+    expect(parseMemberKey("orders-0#ab12")).toEqual({ name: "orders-0", incarnation: "ab12" });
+    expect(parseMemberKey("a#b#c")).toEqual({ name: "a#b", incarnation: "c" });
+    for (const bad of ["", "#x", "x#", "plain"])
+      expect(() => parseMemberKey(bad)).toThrow(/not a member key/);
+  });
+});
+
+describe("quorums", () => {
+  it("are strict majorities", () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(quorumSize)).toEqual([1, 2, 2, 3, 3, 4, 4]);
+    const four = config(["a#1", "b#1", "c#1", "d#1"]);
+    expect(isQuorum(four, new Set(["a#1", "b#1"]))).toBe(false);
+    expect(isQuorum(four, new Set(["a#1", "b#1", "c#1"]))).toBe(true);
+    // Acknowledgements from non-voters never count.
+    expect(isQuorum(four, new Set(["a#1", "b#1", "x#1", "y#1"]))).toBe(false);
+  });
+});
+
+describe("initialConfiguration", () => {
+  it("sorts voters and rejects duplicates, empty lists and bad keys", () => {
+    expect(initialConfiguration(["c#1", "a#1", "b#1"]).voters).toEqual(["a#1", "b#1", "c#1"]);
+    expect(() => initialConfiguration(["a#1", "a#1"])).toThrow(/twice/);
+    expect(() => initialConfiguration([])).toThrow(/at least one voter/);
+    expect(() => initialConfiguration(["nokey"])).toThrow(/not a member key/);
+  });
+});
+
+describe("configuration changes", () => {
+  const three = config(["a#1", "b#1", "c#1"]);
+
+  it("add a learner, promote it, fence, unfence, remove and evict", () => {
+    let current = applyConfigChange(three, { type: "addLearner", member: "d#1" });
+    expect(current).toEqual(config(["a#1", "b#1", "c#1"], { learners: ["d#1"] }));
+    current = applyConfigChange(current, { type: "promote", member: "d#1" });
+    expect(current).toEqual(config(["a#1", "b#1", "c#1", "d#1"]));
+    current = applyConfigChange(current, { type: "fence", member: "b#1" });
+    expect(current.fenced).toEqual(["b#1"]);
+    current = applyConfigChange(current, { type: "unfence", member: "b#1" });
+    expect(current.fenced).toEqual([]);
+    current = applyConfigChange(current, { type: "fence", member: "c#1" });
+    current = applyConfigChange(current, { type: "remove", member: "c#1" });
+    expect(current).toEqual(config(["a#1", "b#1", "d#1"]));
+    current = applyConfigChange(current, { type: "evict", member: "d#1" });
+    expect(current).toEqual(config(["a#1", "b#1"], { evicted: ["d#1"] }));
+  });
+
+  it("evicts a learner and a fenced member too, and bans the incarnation for good", () => {
+    const withLearner = config(["a#1", "b#1", "c#1"], { learners: ["d#1"], fenced: ["d#1"] });
+    const evicted = applyConfigChange(withLearner, { type: "evict", member: "d#1" });
+    expect(evicted).toEqual(config(["a#1", "b#1", "c#1"], { evicted: ["d#1"] }));
+    expect(configChangeProblem(evicted, { type: "addLearner", member: "d#1" })).toBe(
+      "d#1 was evicted; a new incarnation must join instead",
+    );
+    expect(configChangeProblem(evicted, { type: "evict", member: "d#1" })).toBe("d#1 is already evicted");
+    expect(configChangeProblem(evicted, { type: "addLearner", member: "d#2" })).toBeUndefined();
+  });
+
+  it("explains every change it refuses", () => {
+    const cases: [Configuration, Parameters<typeof configChangeProblem>[1], string][] = [
+      [three, { type: "addLearner", member: "bad" }, 'not a member key: "bad"'],
+      [
+        three,
+        { type: "addLearner", member: "a#2" },
+        "a member named a already exists (a#1); remove or evict it first",
+      ],
+      [three, { type: "promote", member: "d#1" }, "d#1 is not a learner"],
+      [three, { type: "remove", member: "d#1" }, "d#1 is not a member"],
+      [config(["a#1"]), { type: "remove", member: "a#1" }, "a#1 is the last voter"],
+      [config(["a#1"]), { type: "evict", member: "a#1" }, "a#1 is the last voter"],
+      [
+        config(["a#1", "b#1"], { fenced: ["b#1"] }),
+        { type: "remove", member: "a#1" },
+        "removing a#1 would leave no voter that may lead",
+      ],
+      [three, { type: "fence", member: "d#1" }, "d#1 is not a member"],
+      [
+        config(["a#1", "b#1", "c#1"], { fenced: ["a#1"] }),
+        { type: "fence", member: "a#1" },
+        "a#1 is already fenced",
+      ],
+      [
+        config(["a#1", "b#1", "c#1"], { fenced: ["a#1"] }),
+        { type: "fence", member: "b#1" },
+        "fencing b#1 would leave fewer unfenced voters than a quorum",
+      ],
+      [three, { type: "unfence", member: "a#1" }, "a#1 is not fenced"],
+    ];
+    for (const [configuration, change, reason] of cases) {
+      expect(configChangeProblem(configuration, change), `${change.type} ${change.member}`).toBe(reason);
+      expect(() => applyConfigChange(configuration, change)).toThrow(reason);
+    }
+  });
+
+  it("allows fencing a learner and removing a fenced voter", () => {
+    const withLearner = config(["a#1", "b#1", "c#1"], { learners: ["d#1"] });
+    expect(configChangeProblem(withLearner, { type: "fence", member: "d#1" })).toBeUndefined();
+    const fenced = config(["a#1", "b#1", "c#1"], { fenced: ["c#1"] });
+    expect(applyConfigChange(fenced, { type: "remove", member: "c#1" })).toEqual(config(["a#1", "b#1"]));
+    expect(applyConfigChange(withLearner, { type: "remove", member: "d#1" })).toEqual(three);
+  });
+});
