@@ -208,8 +208,9 @@ export class PaxosNode {
     this.promised = durable.hardState.promised;
     this.maxRoundSeen = this.promised.round;
     this.snapshot = durable.snapshot;
-    this.committedThrough = durable.hardState.committedThrough;
-    assert(this.snapshot.index <= this.committedThrough, "snapshot is ahead of the commit index");
+    // A snapshot holds only chosen slots, so its index is committed even when the hard
+    // state written after it was lost in a crash.
+    this.committedThrough = Math.max(durable.hardState.committedThrough, this.snapshot.index);
     for (const entry of durable.entries) {
       if (entry.slot > this.snapshot.index)
         this.log.set(entry.slot, { ballot: entry.ballot, value: entry.value });
