@@ -8,7 +8,10 @@ import { assert } from "./assert.ts";
 import { defaultPaxosOptions, PaxosNode, type PaxosOptions, type ProposalResult } from "./paxos/core.ts";
 import type { DurableState, Ready, SlotValue } from "./paxos/messages.ts";
 import {
+  type ChangesQuery,
+  type ChangesResult,
   type ClientRequest,
+  type GetLockResult,
   type GetResult,
   type ListQuery,
   type ListResult,
@@ -121,6 +124,16 @@ export class ReplicaMachine {
     return query.op === "get" ? this.stateMachine.get(query.key) : this.stateMachine.list(query);
   }
 
+  /** A lock's holder from this member's applied state (serializable). */
+  getLock(name: string): GetLockResult {
+    return this.stateMachine.getLock(name);
+  }
+
+  /** Changes from a revision, for watches; served from this member's applied state. */
+  changesSince(query: ChangesQuery): ChangesResult {
+    return this.stateMachine.changesSince(query);
+  }
+
   get applied(): number {
     return this.appliedSlot;
   }
@@ -204,6 +217,13 @@ export class ReplicaMachine {
       this.stateMachine.applyTick(context());
     }
     return answered;
+  }
+
+  /** Snapshots the applied state now (the admin API's snapshot); returns its index. */
+  compactNow(): number {
+    if (this.appliedSlot > this.paxos.status().snapshotIndex)
+      this.paxos.compact(this.appliedSlot, this.stateMachine.snapshot());
+    return this.paxos.status().snapshotIndex;
   }
 
   private maybeCompact(): void {

@@ -11,7 +11,11 @@ const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 describe("simulated clusters under faults", () => {
   for (const seed of seeds) {
     it(`seed ${seed} keeps every invariant and stays linearizable`, async () => {
-      const result = new SimCluster({ ...optionsForSeed(seed), faultPhaseMs: 2_000, livenessDeadlineMs: 3_000 }).run();
+      const result = new SimCluster({
+        ...optionsForSeed(seed),
+        faultPhaseMs: 2_000,
+        livenessDeadlineMs: 3_000,
+      }).run();
       expect(result.violations).toEqual([]);
       for (const model of ["kv", "lock"] as const) {
         const operations = model === "kv" ? result.kvHistory : result.lockHistory;
