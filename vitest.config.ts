@@ -19,6 +19,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: "process",
+          include: ["test/process/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          // Real processes and iptables rules: one file at a time keeps timings honest.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: "controlplane",
           include: ["test/controlplane/**/*.test.ts"],
           globalSetup: ["test/support/controlPlaneSetup.ts"],

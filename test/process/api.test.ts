@@ -1,0 +1,217 @@
+// A real 3-replica cluster on loopback: the HTTP API as clients meet it, including
+// every kind of bad input, and paxosctl.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReplicaCluster, type ReplicaHandle } from "../support/replicaCluster.ts";
+import { repositoryRoot } from "../support/tools.ts";
+
+const run = promisify(execFile);
+
+describe("replica HTTP API (3 replicas)", () => {
+  let cluster: ReplicaCluster;
+  let baseDir: string;
+  let leader: ReplicaHandle;
+  let follower: ReplicaHandle;
+
+  beforeAll(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), "paxos-api-"));
+    cluster = await ReplicaCluster.start({ size: 3, baseDir });
+    leader = await cluster.waitForLeader();
+    follower = cluster.members.find((member) => member !== leader) as ReplicaHandle;
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it("writes through a follower (forwarded to the leader) and reads back linearizably everywhere", async () => {
+    const put = await cluster.request(follower, "PUT", "/v1/kv/config/app", { body: { value: "v1" } });
+    expect(put.status).toBe(200);
+    const revision = (put.body as { revision: number }).revision;
+    for (const member of cluster.members) {
+      const get = await cluster.request(member, "GET", "/v1/kv/config/app");
+      expect(get.status).toBe(200);
+      expect(get.body).toMatchObject({ entry: { key: "config/app", value: "v1", modRevision: revision } });
+    }
+    const list = await cluster.request(leader, "GET", "/v1/kv?prefix=config/");
+    expect((list.body as { entries: { key: string }[] }).entries.map((entry) => entry.key)).toEqual([
+      "config/app",
+    ]);
+  });
+
+  it("compare-and-set: If-Match wins once, a stale revision gets 412 and changes nothing", async () => {
+    const first = await cluster.request(leader, "PUT", "/v1/kv/cas", { body: { value: "a" } });
+    const revision = (first.body as { revision: number }).revision;
+    const swap = await cluster.request(follower, "PUT", "/v1/kv/cas", {
+      body: { value: "b" },
+      headers: { "if-match": String(revision) },
+    });
+    expect(swap.status).toBe(200);
+    const stale = await cluster.request(follower, "PUT", "/v1/kv/cas", {
+      body: { value: "c" },
+      headers: { "if-match": String(revision) },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ error: { code: "RevisionMismatch" } });
+    const get = await cluster.request(leader, "GET", "/v1/kv/cas");
+    expect(get.body).toMatchObject({ entry: { value: "b" } });
+  });
+
+  it("applies a retried request once and returns the original answer", async () => {
+    const headers = { "x-paxos-client-id": "retrying-client", "x-paxos-sequence": "7" };
+    const first = await cluster.request(leader, "PUT", "/v1/kv/once", { body: { value: "x" }, headers });
+    const retry = await cluster.request(follower, "PUT", "/v1/kv/once", { body: { value: "x" }, headers });
+    expect(retry.body).toEqual(first.body);
+    const get = await cluster.request(leader, "GET", "/v1/kv/once");
+    expect(get.body).toMatchObject({ entry: { version: 1 } });
+  });
+
+  it("grants locks with increasing fencing tokens and refuses a second holder", async () => {
+    const acquire = await cluster.request(follower, "POST", "/v1/locks/jobs", {
+      body: { owner: "alice", ttlMs: 60_000 },
+    });
+    expect(acquire.status).toBe(200);
+    const token = (acquire.body as { token: number }).token;
+    const held = await cluster.request(leader, "POST", "/v1/locks/jobs", {
+      body: { owner: "bob", ttlMs: 60_000 },
+    });
+    expect(held.status).toBe(409);
+    expect(held.body).toMatchObject({ error: { code: "LockHeld" } });
+    const release = await cluster.request(leader, "DELETE", "/v1/locks/jobs", {
+      body: { owner: "alice", token },
+    });
+    expect(release.status).toBe(200);
+    const next = await cluster.request(leader, "POST", "/v1/locks/jobs", {
+      body: { owner: "bob", ttlMs: 60_000 },
+    });
+    expect((next.body as { token: number }).token).toBeGreaterThan(token);
+  });
+
+  it("answers bad input with a 4xx and a JSON reason, and changes nothing", async () => {
+    const before = (await cluster.request(leader, "GET", "/v1/status")).body as { revision: number };
+    const raw = async (path: string, init: RequestInit) => {
+      const response = await fetch(`${leader.url}${path}`, init);
+      return {
+        status: response.status,
+        body: (await response.json()) as { error: { code: string; message: string } },
+      };
+    };
+    const cases = [
+      [
+        await raw("/v1/kv/k", {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: "{not json",
+        }),
+        400,
+        "MalformedJson",
+      ],
+      [
+        await raw("/v1/kv/k", {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ value: "x".repeat(1_300_000) }),
+        }),
+        413,
+        "BodyTooLarge",
+      ],
+      [
+        await raw("/v1/kv/k", {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ wrong: 1 }),
+        }),
+        400,
+        "InvalidBody",
+      ],
+      [await raw("/v1/kv/%E0%A4%A", { method: "GET" }), 400, "InvalidKey"],
+      [
+        await raw("/v1/kv/k", {
+          method: "PUT",
+          headers: { "content-type": "application/json", "if-match": "abc" },
+          body: JSON.stringify({ value: "x" }),
+        }),
+        400,
+        "InvalidParameter",
+      ],
+      [await raw("/v1/nowhere", { method: "GET" }), 404, "NotFound"],
+      [await raw("/v1/admin/members", { method: "GET" }), 401, "Unauthorized"],
+      [
+        await raw("/v1/admin/members", {
+          method: "GET",
+          headers: { authorization: "Bearer wrong-token-0123456789abcdef" },
+        }),
+        401,
+        "Unauthorized",
+      ],
+      [
+        await raw("/v1/locks/l", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ owner: "a", ttlMs: 5 }),
+        }),
+        400,
+        "InvalidTtl",
+      ],
+    ] as const;
+    for (const [answer, status, code] of cases) {
+      expect(answer.status, code).toBe(status);
+      expect(answer.body.error.code).toBe(code);
+      expect(answer.body.error.message.length).toBeGreaterThan(0);
+    }
+    const after = (await cluster.request(leader, "GET", "/v1/status")).body as { revision: number };
+    expect(after.revision).toBe(before.revision);
+  });
+
+  it("reports status, readiness and metrics", async () => {
+    const status = (await cluster.request(follower, "GET", "/v1/status")).body as Record<string, unknown>;
+    expect(status).toMatchObject({ role: "follower", fenced: false });
+    expect(status.leader).toMatch(new RegExp(`^${leader.name}#`));
+    expect((await cluster.request(follower, "GET", "/readyz")).status).toBe(200);
+    const metrics = await (await fetch(`${leader.url}/metrics`)).text();
+    expect(metrics).toMatch(/^paxos_is_leader\{member="[^"]+"\} 1$/m);
+    expect(metrics).toMatch(/^paxos_http_requests_total\{/m);
+    expect(metrics).toMatch(/^paxos_commit_latency_seconds_bucket\{/m);
+  });
+
+  it("paxosctl puts, gets and shows status, and says what to do when the endpoint is down", async () => {
+    const paxosctl = (...args: string[]) =>
+      run(
+        process.execPath,
+        [join(repositoryRoot, "replica/src/cli/paxosctl.ts"), `--endpoint=${follower.url}`, ...args],
+        {
+          env: { ...process.env, PAXOSCTL_TOKEN: cluster.adminToken },
+        },
+      );
+    expect((await paxosctl("put", "cli-key", "cli-value")).stdout).toMatch(/^OK revision \d+/);
+    expect((await paxosctl("get", "cli-key")).stdout).toMatch(/^cli-value\t\(revision \d+\)/);
+    expect(JSON.parse((await paxosctl("-o", "json", "get", "cli-key")).stdout)).toMatchObject({
+      entry: { value: "cli-value" },
+    });
+    expect((await paxosctl("status")).stdout).toMatch(/role:\s+follower/);
+    expect(JSON.parse((await paxosctl("-o", "json", "members")).stdout).voters).toHaveLength(3);
+    const down = await run(process.execPath, [
+      join(repositoryRoot, "replica/src/cli/paxosctl.ts"),
+      "--endpoint=http://127.0.0.1:1",
+      "get",
+      "k",
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(down).toMatchObject({ code: 1 });
+    expect((down as { stderr: string }).stderr).toMatch(
+      /cannot reach the replicas: .*set --endpoint or PAXOSCTL_ENDPOINT/,
+    );
+    const noToken = await run(
+      process.execPath,
+      [join(repositoryRoot, "replica/src/cli/paxosctl.ts"), `--endpoint=${follower.url}`, "members"],
+      {
+        env: { ...process.env, PAXOSCTL_TOKEN: "" },
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect((noToken as { stderr: string }).stderr).toMatch(/pass --token or set PAXOSCTL_TOKEN/);
+  });
+});

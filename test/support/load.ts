@@ -1,0 +1,104 @@
+// Client load against a real replica cluster that records a history for the
+// linearizability checker: every operation with its call and return time, and an
+// unknown outcome (null) when the client could not learn it (timeout, 503, refused).
+import type { HistoryOperation } from "./lincheck.ts";
+import type { ReplicaCluster, ReplicaHandle } from "./replicaCluster.ts";
+
+export interface LoadOptions {
+  readonly clients: number;
+  readonly durationMs: number;
+  readonly keys: readonly string[];
+  /** Fraction of operations that are reads. */
+  readonly readFraction?: number;
+  /** Which members clients may talk to (all by default; tests narrow it during faults). */
+  readonly targets?: () => readonly ReplicaHandle[];
+  readonly timeoutMs?: number;
+}
+
+export interface LoadResult {
+  readonly history: HistoryOperation[];
+  /** Writes the cluster acknowledged: key → values, in acknowledgement order. */
+  readonly acknowledged: { key: string; value: string; revision: number }[];
+  readonly stats: { ok: number; unknown: number; failed: number };
+}
+
+const now = () => Number(process.hrtime.bigint() / 1000n);
+
+export async function runLoad(cluster: ReplicaCluster, options: LoadOptions): Promise<LoadResult> {
+  const history: HistoryOperation[] = [];
+  const acknowledged: LoadResult["acknowledged"] = [];
+  const stats = { ok: 0, unknown: 0, failed: 0 };
+  const deadline = Date.now() + options.durationMs;
+  const readFraction = options.readFraction ?? 0.4;
+  const timeoutMs = options.timeoutMs ?? 3_000;
+
+  const client = async (clientIndex: number) => {
+    const clientId = `load-${clientIndex}-${Math.random().toString(36).slice(2)}`;
+    let sequence = 0;
+    let counter = 0;
+    while (Date.now() < deadline) {
+      const targets = (options.targets ?? (() => cluster.members))();
+      const target = targets[Math.floor(Math.random() * targets.length)];
+      if (target === undefined) break;
+      const key = options.keys[Math.floor(Math.random() * options.keys.length)] ?? "k";
+      const isRead = Math.random() < readFraction;
+      const call = now();
+      if (isRead) {
+        const answer = await cluster
+          .request(target, "GET", `/v1/kv/${encodeURIComponent(key)}`, { timeoutMs })
+          .catch(() => undefined);
+        if (answer?.status === 200) {
+          const entry = (answer.body as { entry: { value: string; modRevision: number } | null }).entry;
+          history.push({
+            clientId: clientIndex,
+            input: { op: "get", key },
+            output:
+              entry === null
+                ? { found: false }
+                : { found: true, value: entry.value, revision: entry.modRevision },
+            call,
+            return: now(),
+          });
+          stats.ok += 1;
+        } else {
+          stats.failed += 1; // a failed read changed nothing: leave it out
+        }
+        continue;
+      }
+      sequence += 1;
+      counter += 1;
+      const value = `c${clientIndex}-${counter}`;
+      const answer = await cluster
+        .request(target, "PUT", `/v1/kv/${encodeURIComponent(key)}`, {
+          body: { value },
+          headers: { "x-paxos-client-id": clientId, "x-paxos-sequence": String(sequence) },
+          timeoutMs,
+        })
+        .catch(() => undefined);
+      if (answer?.status === 200) {
+        const revision = (answer.body as { revision: number }).revision;
+        history.push({
+          clientId: clientIndex,
+          input: { op: "put", key, value },
+          output: { revision },
+          call,
+          return: now(),
+        });
+        acknowledged.push({ key, value, revision });
+        stats.ok += 1;
+      } else {
+        // Unknown: the write may have been chosen before the answer was lost.
+        history.push({
+          clientId: clientIndex,
+          input: { op: "put", key, value },
+          output: null,
+          call,
+          return: null,
+        });
+        stats.unknown += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, (_, index) => client(index)));
+  return { history, acknowledged, stats };
+}
