@@ -66,6 +66,15 @@ async function bootstrapConfiguration(
         const status = (await response.json()) as StatusAnswer;
         const voters = status.configuration?.voters;
         if (Array.isArray(voters) && voters.length > 0) {
+          // Another initial member finished first: its configuration includes this
+          // incarnation, so adopt it. If it does not, the cluster predates this member.
+          if (voters.includes(self) && voters.every((voter) => typeof voter === "string")) {
+            logger.info(
+              { peer: name, voters },
+              "bootstrapping with the configuration another initial member chose",
+            );
+            return emptyDurableState(initialConfiguration(voters as string[]));
+          }
           logger.info(
             { peer: name },
             "the cluster already exists: joining it as a new member (an admin must add this member)",
@@ -196,6 +205,8 @@ async function main(): Promise<void> {
     incarnation: dataDirectory.incarnation,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    localAddress: ["0.0.0.0", "::"].includes(config.listenHost) ? undefined : config.listenHost,
     logger,
     metrics,
     memberUrl: (member) => {

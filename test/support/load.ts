@@ -24,6 +24,16 @@ export interface LoadResult {
 
 const now = () => Number(process.hrtime.bigint() / 1000n);
 
+/** Refusals that come before anything is proposed: the write did not happen. */
+const definitelyNotApplied = new Set([
+  "NotLeader",
+  "Fenced",
+  "Stopping",
+  "Overloaded",
+  "TooLarge",
+  "Refused",
+]);
+
 export async function runLoad(cluster: ReplicaCluster, options: LoadOptions): Promise<LoadResult> {
   const history: HistoryOperation[] = [];
   const acknowledged: LoadResult["acknowledged"] = [];
@@ -68,13 +78,23 @@ export async function runLoad(cluster: ReplicaCluster, options: LoadOptions): Pr
       sequence += 1;
       counter += 1;
       const value = `c${clientIndex}-${counter}`;
+      let refused = false;
       const answer = await cluster
         .request(target, "PUT", `/v1/kv/${encodeURIComponent(key)}`, {
           body: { value },
           headers: { "x-paxos-client-id": clientId, "x-paxos-sequence": String(sequence) },
           timeoutMs,
         })
-        .catch(() => undefined);
+        .catch((error: { cause?: { code?: string } }) => {
+          // Connection refused: the request never reached a replica, so it cannot have applied.
+          refused = error.cause?.code === "ECONNREFUSED";
+          return undefined;
+        });
+      const code = (answer?.body as { error?: { code?: string } } | undefined)?.error?.code;
+      if (refused || (code !== undefined && definitelyNotApplied.has(code))) {
+        stats.failed += 1;
+        continue;
+      }
       if (answer?.status === 200) {
         const revision = (answer.body as { revision: number }).revision;
         history.push({

@@ -2,6 +2,7 @@
 // and metrics. Errors are JSON { error: { code, message } } with the status that says
 // what to do; a follower forwards client requests to the leader once.
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { type ConfigChange, parseMemberKey } from "../paxos/configuration.ts";
@@ -15,6 +16,10 @@ export interface ApiOptions {
   readonly incarnation: string;
   readonly adminToken: string;
   readonly maxBodyBytes: number;
+  /** The address forwarded requests come from (this member's own, when it has one). */
+  readonly localAddress: string | undefined;
+  /** How long a forwarded request may wait for the leader's answer. */
+  readonly requestTimeoutMs: number;
   readonly logger: Logger;
   readonly metrics: ReplicaMetrics;
   /** The base URL (http://host:port) of a member's HTTP API, by member key; for forwarding. */
@@ -166,7 +171,9 @@ export function createApi(options: ApiOptions): express.Express {
         ) {
           const target = error.leader === undefined ? undefined : options.memberUrl(error.leader);
           if (target !== undefined) {
-            await forward(request, response, target).catch(next);
+            await forward(request, response, target, options.requestTimeoutMs, options.localAddress).catch(
+              next,
+            );
             return;
           }
         }
@@ -524,23 +531,63 @@ function routeLabel(request: Request): string {
     : "other";
 }
 
-async function forward(request: Request, response: Response, baseUrl: string): Promise<void> {
+async function forward(
+  request: Request,
+  response: Response,
+  baseUrl: string,
+  timeoutMs: number,
+  localAddress: string | undefined,
+): Promise<void> {
   const headers: Record<string, string> = { [forwardedHeader]: "1" };
   for (const name of ["content-type", "if-match", "authorization", clientIdHeader, sequenceHeader]) {
     const value = request.get(name);
     if (value !== undefined) headers[name] = value;
   }
   const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== undefined;
-  const answer = await fetch(new URL(request.originalUrl, baseUrl), {
-    method: request.method,
-    headers,
-    ...(hasBody ? { body: JSON.stringify(request.body) } : {}),
-    signal: AbortSignal.timeout(10_000),
+  const body = hasBody ? Buffer.from(JSON.stringify(request.body)) : undefined;
+  if (body !== undefined) headers["content-length"] = String(body.byteLength);
+  const unreachable = () =>
+    new ApiError(
+      503,
+      "LeaderUnreachable",
+      `the leader at ${baseUrl} did not answer within ${timeoutMs} ms; the outcome of a write is unknown, retry with the same client id and sequence`,
+      { "retry-after": "1" },
+    );
+  // node:http rather than fetch: it can send from this member's own address.
+  const answer = await new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+  }>((resolve, reject) => {
+    const outgoing = httpRequest(
+      new URL(request.originalUrl, baseUrl),
+      {
+        method: request.method,
+        headers,
+        timeout: timeoutMs,
+        ...(localAddress === undefined ? {} : { localAddress }),
+      },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+        incoming.on("end", () =>
+          resolve({
+            status: incoming.statusCode ?? 502,
+            headers: incoming.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        incoming.on("error", () => reject(unreachable()));
+      },
+    );
+    outgoing.on("timeout", () => outgoing.destroy());
+    outgoing.on("error", () => reject(unreachable()));
+    outgoing.end(body);
   });
   response.status(answer.status);
   for (const name of ["content-type", "retry-after"]) {
-    const value = answer.headers.get(name);
-    if (value !== null) response.set(name, value);
+    const value = answer.headers[name];
+    if (typeof value === "string") response.set(name, value);
   }
-  response.send(Buffer.from(await answer.arrayBuffer()));
+  response.send(answer.body);
 }

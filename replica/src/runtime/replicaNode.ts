@@ -263,7 +263,12 @@ export class ReplicaNode {
     for (const waiters of [this.requestWaiters, this.readWaiters] as Map<unknown, Waiter<unknown>>[]) {
       for (const waiter of waiters.values()) {
         clearTimeout(waiter.timer);
-        waiter.reject(new ReplicaUnavailable("Stopping", "this member is shutting down; retry on another"));
+        waiter.reject(
+          new ReplicaUnavailable(
+            "NoQuorum",
+            "this member shut down before the outcome was known; retry on another with the same client id and sequence",
+          ),
+        );
       }
       waiters.clear();
     }

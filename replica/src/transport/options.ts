@@ -19,6 +19,12 @@ export interface PeerTransportOptions {
   /** Where to listen; port 0 picks a free port (`start()` says which). */
   readonly host: string;
   readonly port: number;
+  /**
+   * The address outgoing connections come from. Defaults to `host` unless that is a
+   * wildcard, so that a member's traffic is recognizable by its address (network policies,
+   * and the tests' iptables partitions between loopback addresses).
+   */
+  readonly localAddress?: string;
   /** The shared cluster secret, at least 16 bytes. Copied: later changes to the array are ignored. */
   readonly secret: Uint8Array;
   /**
@@ -66,6 +72,7 @@ export interface ResolvedTransportOptions {
   readonly self: string;
   readonly host: string;
   readonly port: number;
+  readonly localAddress: string | undefined;
   readonly secret: Buffer;
   readonly resolve: (member: string) => PeerAddress | undefined;
   readonly onMessage: (envelope: Envelope) => void;
@@ -138,6 +145,8 @@ export function resolveTransportOptions(options: PeerTransportOptions): Resolved
     self: options.self,
     host: options.host,
     port: options.port,
+    localAddress:
+      options.localAddress ?? (["0.0.0.0", "::", ""].includes(options.host) ? undefined : options.host),
     secret: Buffer.from(options.secret),
     resolve: options.resolve,
     onMessage: options.onMessage,

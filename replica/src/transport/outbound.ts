@@ -146,7 +146,12 @@ export class OutboundPeer {
     }
     let socket: Socket;
     try {
-      socket = connect({ host: address.host, port: address.port, noDelay: true });
+      socket = connect({
+        host: address.host,
+        port: address.port,
+        noDelay: true,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      });
     } catch (error) {
       // An address `connect` refuses outright (a port out of range): as good as unknown.
       this.log("warn", "cannot dial the address resolved for the peer", {
