@@ -58,7 +58,7 @@ test: setup tools lint build ## Run every test tier that runs here (unit, contro
 	@echo "==> go test (hack/lincheck)"
 	@status=0; \
 	  (cd hack/lincheck && go test -json ./... > ../../$(REPORTS)/lincheck.jsonl) || status=1; \
-	  echo "==> vitest (unit, controlplane)"; \
+	  echo "==> vitest (unit, process, controlplane)"; \
 	  $(NPM) test -- --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest.json || status=1; \
 	  echo "==> simulation: $(TEST_SEEDS) seeds"; \
 	  $(WITH_NODE) node test/sim/run.ts --seeds $(TEST_SEEDS) --start 1 --report $(REPORTS)/sim.json || status=1; \
@@ -97,9 +97,13 @@ tools: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, k
 demo: setup tools ## Start a local control plane and print how to use it with kubectl; Ctrl-C stops it.
 	@$(WITH_NODE) node test/support/demo.ts
 
+.PHONY: cluster
+cluster: setup ## Run three replicas on 127.0.10.x (no Kubernetes), print endpoints and a paxosctl example; Ctrl-C stops them.
+	@$(WITH_NODE) node test/support/cluster.ts
+
 .PHONY: clean
 clean: ## Remove build outputs, npm packages and demo state (keeps the tool cache; see clean-cache).
-	rm -rf node_modules bin .demo $(REPORTS) .stryker-tmp
+	rm -rf node_modules bin .demo .cluster $(REPORTS) .stryker-tmp
 
 .PHONY: clean-cache
 clean-cache: ## Remove the cached tools and Node (the next `make tools` rebuilds them from scratch).
