@@ -14,6 +14,7 @@ REPORTS := .reports
 SEEDS ?= 100
 START ?= 1
 TEST_SEEDS ?= 500
+BENCH_SECONDS ?= 5
 
 ##@ General
 
@@ -96,6 +97,12 @@ tools: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, k
 .PHONY: demo
 demo: setup tools ## Start a local control plane and print how to use it with kubectl; Ctrl-C stops it.
 	@$(WITH_NODE) node test/support/demo.ts
+
+.PHONY: bench
+bench: setup tools ## Write throughput and p50/p99 latency at 1, 16 and 64 clients, paxos-operator against etcd, one JSON line each.
+	@$(WITH_NODE) node test/bench/writes.ts --seconds $(BENCH_SECONDS)
+	@$(WITH_NODE) node replica/src/storage/bench.ts
+	@$(WITH_NODE) node replica/src/transport/bench.ts
 
 .PHONY: cluster
 cluster: setup ## Run three replicas on 127.0.10.x (no Kubernetes), print endpoints and a paxosctl example; Ctrl-C stops them.
