@@ -199,6 +199,8 @@ async function main(): Promise<void> {
     logger,
   });
   await transport.start();
+  metrics.attachTransport(() => transport.stats());
+  metrics.attachStorage(() => dataDirectory.sizes());
   node.start(transport);
   const app = createApi({
     node,

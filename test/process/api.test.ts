@@ -2,12 +2,15 @@
 // every kind of bad input, and paxosctl.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PeerTransport } from "../../replica/src/transport/index.ts";
 import { ReplicaCluster, type ReplicaHandle } from "../support/replicaCluster.ts";
 import { repositoryRoot } from "../support/tools.ts";
+import { waitFor } from "../support/waitFor.ts";
 
 const run = promisify(execFile);
 
@@ -168,6 +171,64 @@ describe("replica HTTP API (3 replicas)", () => {
     expect(after.revision).toBe(before.revision);
   });
 
+  it("closes peer connections that send garbage or the wrong secret, counts them, and keeps serving", async () => {
+    const metric = async (reason: string) => {
+      const text = await (await fetch(`${leader.url}/metrics`)).text();
+      let total = 0;
+      for (const match of text.matchAll(
+        /^paxos_peer_connections_rejected_total\{[^}]*reason="(\w+)"[^}]*\} (\d+)$/gm,
+      ))
+        if (reason === "any" || match[1] === reason) total += Number(match[2]);
+      return total;
+    };
+    const garbageBefore = await metric("any");
+    const badAuthBefore = await metric("badAuth");
+    expect(garbageBefore).toBe(0);
+    // Garbage: an HTTP request sent to the peer port. The replica closes the connection
+    // (a frame header it cannot accept, or at the latest the handshake timeout) and counts it.
+    const socket = connect({ host: leader.host, port: 17000 }, () =>
+      socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    );
+    socket.on("error", () => undefined);
+    await waitFor(async () => ((await metric("any")) > garbageBefore ? true : undefined), {
+      description: "the replica to reject the garbage connection",
+      timeoutMs: 15_000,
+    });
+    socket.destroy();
+    // The wrong secret: a real transport that does not know the cluster's secret.
+    const intruder = new PeerTransport({
+      self: "intruder#0000",
+      host: "127.0.0.1",
+      port: 0,
+      secret: new Uint8Array(32).fill(7),
+      resolve: () => ({ host: leader.host, port: 17000 }),
+      onMessage: () => undefined,
+    });
+    await intruder.start();
+    const status = (await cluster.status(leader)) as { member: string };
+    for (let attempt = 0; attempt < 20 && (await metric("badAuth")) === badAuthBefore; attempt += 1) {
+      intruder.send({
+        from: "intruder#0000",
+        to: status.member,
+        message: {
+          type: "prepare",
+          ballot: { round: 999, proposer: "intruder#0000" },
+          fromSlot: 1,
+          transfer: true,
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await intruder.close();
+    expect(await metric("badAuth")).toBeGreaterThan(badAuthBefore);
+    const after = (await cluster.status(leader)) as { role: string; ballot: { round: number } };
+    expect(after.role).toBe("leader");
+    expect(after.ballot.round).toBeLessThan(999);
+    expect(
+      (await cluster.request(follower, "PUT", "/v1/kv/still-serving", { body: { value: "yes" } })).status,
+    ).toBe(200);
+  });
+
   it("reports status, readiness and metrics", async () => {
     const status = (await cluster.request(follower, "GET", "/v1/status")).body as Record<string, unknown>;
     expect(status).toMatchObject({ role: "follower", fenced: false });
@@ -177,6 +238,9 @@ describe("replica HTTP API (3 replicas)", () => {
     expect(metrics).toMatch(/^paxos_is_leader\{member="[^"]+"\} 1$/m);
     expect(metrics).toMatch(/^paxos_http_requests_total\{/m);
     expect(metrics).toMatch(/^paxos_commit_latency_seconds_bucket\{/m);
+    expect(metrics).toMatch(/^paxos_storage_bytes\{[^}]*kind="log"[^}]*\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^paxos_batch_requests_count\{[^}]*\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^paxos_peer_last_contact_seconds\{/m);
   });
 
   it("paxosctl puts, gets and shows status, and says what to do when the endpoint is down", async () => {

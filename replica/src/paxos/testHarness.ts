@@ -1,6 +1,7 @@
 // A tiny synchronous cluster for the core's unit tests: messages are delivered by
 // hand (or all at once), durable state is kept per member, nothing is random except
 // through a fixed sequence. The simulator (test/sim) is the randomized counterpart.
+import { type Ballot, zeroBallot } from "./ballot.ts";
 import { type ConfigChange, type Configuration, initialConfiguration } from "./configuration.ts";
 import { defaultPaxosOptions, emptyDurableState, PaxosNode, type PaxosOptions } from "./core.ts";
 import type {
@@ -8,6 +9,7 @@ import type {
   DurableState,
   Envelope,
   HardState,
+  Message,
   ProposedEntry,
   Ready,
   Snapshot,
@@ -172,3 +174,110 @@ export const requestsOf = (entries: readonly ProposedEntry[]): string[] =>
   entries.flatMap((entry) =>
     entry.value.kind === "batch" ? entry.value.requests.map((bytes) => new TextDecoder().decode(bytes)) : [],
   );
+
+// ------------------------------------------------------------ a member alone
+// For rule-by-rule tests: one PaxosNode, fed hand-written messages, its output read
+// back whole. `random` is 0 unless a test says otherwise, so the election timeout is
+// exactly `electionTimeoutTicks`.
+
+export function soloNode(
+  self: string,
+  configuration: Configuration,
+  options: Partial<PaxosOptions> = {},
+  durable: DurableState = emptyDurableState(configuration),
+): PaxosNode {
+  const node = PaxosNode.restore({ ...defaultPaxosOptions, self, random: () => 0, ...options }, durable);
+  node.ready();
+  return node;
+}
+
+/** Delivers `message` from `from` to `node` and returns everything the node produced. */
+export function deliver(node: PaxosNode, from: string, message: Message): Ready {
+  node.step({ from, to: node.options.self, message });
+  return node.ready();
+}
+
+/** Ticks `node` `times` times and returns the messages it sent meanwhile. */
+export function tickFor(node: PaxosNode, times: number): Envelope[] {
+  const messages: Envelope[] = [];
+  for (let i = 0; i < times; i += 1) {
+    node.tick(0);
+    messages.push(...node.ready().messages);
+  }
+  return messages;
+}
+
+export const messagesOfType = <T extends Message["type"]>(
+  envelopes: readonly Envelope[],
+  type: T,
+): Extract<Message, { type: T }>[] =>
+  envelopes.flatMap((envelope) =>
+    envelope.message.type === type ? [envelope.message as Extract<Message, { type: T }>] : [],
+  );
+
+export interface PromiseFrom {
+  readonly from: string;
+  readonly accepted?: readonly AcceptedEntry[];
+  readonly committedThrough?: number;
+  readonly snapshotIndex?: number;
+}
+
+/**
+ * Makes `node` campaign: it times out, `granters` grant its pre-vote, then the
+ * promises are delivered in order. Returns the ballot and the Ready of the last promise.
+ */
+export function campaign(
+  node: PaxosNode,
+  granters: readonly string[],
+  promises: readonly PromiseFrom[],
+): { ballot: Ballot; ready: Ready } {
+  let preVotes: Extract<Message, { type: "preVote" }>[] = [];
+  for (let i = 0; i < 1000 && preVotes.length === 0; i += 1) {
+    node.tick(0);
+    preVotes = messagesOfType(node.ready().messages, "preVote");
+  }
+  const preVote = preVotes[0];
+  if (preVote === undefined) throw new Error(`${node.options.self} never campaigned`);
+  let ready = node.ready();
+  for (const granter of granters) {
+    ready = deliver(node, granter, {
+      type: "preVoteReply",
+      ballot: preVote.ballot,
+      granted: true,
+      promised: zeroBallot,
+    });
+  }
+  const prepare = messagesOfType(ready.messages, "prepare")[0];
+  if (prepare === undefined) throw new Error(`${node.options.self} did not reach phase 1`);
+  for (const promise of promises) {
+    ready = deliver(node, promise.from, {
+      type: "promise",
+      ballot: prepare.ballot,
+      fromSlot: prepare.fromSlot,
+      committedThrough: promise.committedThrough ?? 0,
+      snapshotIndex: promise.snapshotIndex ?? 0,
+      accepted: promise.accepted ?? [],
+    });
+  }
+  return { ballot: prepare.ballot, ready };
+}
+
+/** Acknowledges `slots` to the leader `node` as `from`, reporting `committedThrough`. */
+export function acknowledge(
+  node: PaxosNode,
+  from: string,
+  ballot: Ballot,
+  slots: readonly number[],
+  committedThrough: number,
+  extra: { commitSeen?: number; readRound?: number; uninitialized?: boolean } = {},
+): Ready {
+  return deliver(node, from, {
+    type: "accepted",
+    ballot,
+    slots,
+    committedThrough,
+    commitSeen: extra.commitSeen ?? committedThrough,
+    readRound: extra.readRound ?? 0,
+    uninitialized: extra.uninitialized ?? false,
+  });
+}

@@ -2,6 +2,7 @@
 // (tests run several in one process).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { PaxosStatus } from "../paxos/core.ts";
+import type { PeerTransportStats } from "../transport/index.ts";
 
 const roles = ["follower", "preCandidate", "candidate", "leader"] as const;
 
@@ -15,7 +16,6 @@ export class ReplicaMetrics {
   readonly leaderChanges: Counter;
   readonly httpRequests: Counter<"route" | "method" | "code">;
   readonly httpDuration: Histogram<"route" | "method">;
-  readonly peerRejected: Counter<"reason">;
   private readonly role: Gauge<"role">;
   private readonly isLeader: Gauge;
   private readonly ballotRound: Gauge;
@@ -77,12 +77,6 @@ export class ReplicaMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
       registers,
     });
-    this.peerRejected = new Counter({
-      name: "paxos_peer_connections_rejected_total",
-      help: "Peer connections closed for bad authentication, oversized frames or garbage",
-      labelNames: ["reason"],
-      registers,
-    });
     this.role = new Gauge({
       name: "paxos_role",
       help: "1 for this member's current role",
@@ -122,6 +116,70 @@ export class ReplicaMetrics {
       help: "Leader only: ticks since each peer last answered",
       labelNames: ["peer"],
       registers,
+    });
+  }
+
+  /** Exports the peer transport's counters, read at each scrape. */
+  attachTransport(stats: () => PeerTransportStats): void {
+    const registers = [this.registry];
+    new Counter({
+      name: "paxos_peer_connections_rejected_total",
+      help: "Peer connections closed (or envelopes dropped) for what the peer sent: bad authentication, oversized frames, garbage",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(stats().rejected)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: "paxos_peer_messages_dropped_total",
+      help: "Messages to peers that never left this member, by reason",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(stats().dropped)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: "paxos_peer_bytes_total",
+      help: "Bytes of peer frames, by direction",
+      labelNames: ["direction"],
+      registers,
+      collect() {
+        this.reset();
+        const current = stats();
+        this.inc({ direction: "sent" }, current.bytesSent);
+        this.inc({ direction: "received" }, current.bytesReceived);
+      },
+    });
+    new Gauge({
+      name: "paxos_peer_last_contact_seconds",
+      help: "Seconds since each peer was last heard from",
+      labelNames: ["peer"],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [peer, at] of Object.entries(stats().lastContactMs)) this.set({ peer }, (now - at) / 1000);
+      },
+    });
+  }
+
+  /** Exports the data directory's sizes, read at each scrape. */
+  attachStorage(sizes: () => { logBytes: number; snapshotBytes: number; segments: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "paxos_storage_bytes",
+      help: "Bytes on disk, by kind (log, snapshot)",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const current = sizes();
+        this.set({ kind: "log" }, current.logBytes);
+        this.set({ kind: "snapshot" }, current.snapshotBytes);
+      },
     });
   }
 

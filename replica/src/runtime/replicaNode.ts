@@ -360,6 +360,14 @@ export class ReplicaNode {
           hardState: ready.hardState,
         });
         readies.push(ready);
+        for (const entry of ready.entries) {
+          if (
+            entry.value.kind === "batch" &&
+            entry.value.requests.length > 0 &&
+            entry.ballot.proposer === this.self
+          )
+            this.metrics?.batchRequests.observe(entry.value.requests.length);
+        }
       }
       if (readies.length === 0) continue;
       if (
