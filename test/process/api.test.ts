@@ -229,6 +229,54 @@ describe("replica HTTP API (3 replicas)", () => {
     ).toBe(200);
   });
 
+  it("streams changes from a revision as server-sent events", async () => {
+    const first = await cluster.request(leader, "PUT", "/v1/kv/watched/one", { body: { value: "1" } });
+    const fromRevision = (first.body as { revision: number }).revision;
+    const controller = new AbortController();
+    const response = await fetch(`${follower.url}/v1/watch?prefix=watched/&fromRevision=${fromRevision}`, {
+      signal: controller.signal,
+    });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    await cluster.request(leader, "PUT", "/v1/kv/watched/two", { body: { value: "2" } });
+    await cluster.request(leader, "PUT", "/v1/kv/elsewhere", { body: { value: "x" } });
+    await cluster.request(leader, "DELETE", "/v1/kv/watched/one");
+    const events: { type: string; key: string; revision: number }[] = [];
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (const line of buffered.split("\n"))
+        if (line.startsWith("data: ")) events.push(JSON.parse(line.slice(6)));
+      buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
+      if (events.length >= 3) break;
+    }
+    controller.abort();
+    expect(events.map((event) => `${event.type} ${event.key}`)).toEqual([
+      "put watched/one",
+      "put watched/two",
+      "delete watched/one",
+    ]);
+    expect(events[0]?.revision).toBe(fromRevision);
+  });
+
+  it("refuses bad replica flags with every problem and exit code 2", async () => {
+    const failure = await run(
+      process.execPath,
+      [join(repositoryRoot, "replica/src/main.ts"), "--name=Bad_Name", "--http-port=99999"],
+      {
+        env: { PATH: process.env.PATH ?? "" },
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    const stderr = (failure as { stderr: string }).stderr;
+    expect(stderr).toMatch(/paxos-replica: --data-dir \(PAXOS_DATA_DIR\) is required/);
+    expect(stderr).toMatch(
+      /paxos-replica: --http-port \(PAXOS_HTTP_PORT\) must be a whole number from 0 to 65535/,
+    );
+    expect(stderr).toMatch(/run with --help/);
+    expect(stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
   it("reports status, readiness and metrics", async () => {
     const status = (await cluster.request(follower, "GET", "/v1/status")).body as Record<string, unknown>;
     expect(status).toMatchObject({ role: "follower", fenced: false });

@@ -73,8 +73,8 @@ async function writeOk(
 }
 
 describe("replica processes under faults", () => {
-  it("SIGKILL the leader of 3: a new leader is elected and writes resume", async () => {
-    const replicas = await startCluster(3);
+  it.each([3, 5])("SIGKILL the leader of %i: a new leader is elected and writes resume", async (size) => {
+    const replicas = await startCluster(size);
     const leader = await replicas.waitForLeader();
     const survivor = replicas.members.find((member) => member !== leader) as ReplicaHandle;
     await writeOk(replicas, survivor, "a", "before");
@@ -82,7 +82,7 @@ describe("replica processes under faults", () => {
     replicas.kill(leader);
     await writeOk(replicas, survivor, "a", "after");
     const gapMs = Date.now() - killedAt;
-    console.log(`leader failover: writes resumed ${gapMs} ms after SIGKILL of the leader`);
+    console.log(`leader failover (${size} replicas): writes resumed ${gapMs} ms after SIGKILL of the leader`);
     const newLeader = await replicas.waitForLeader(replicas.members.filter((member) => member !== leader));
     expect(newLeader).not.toBe(leader);
     expect(gapMs).toBeLessThan(10_000);
@@ -137,6 +137,31 @@ describe("replica processes under faults", () => {
       },
       { description: "the healed member to catch up", timeoutMs: 20_000 },
     );
+  });
+
+  it("5 replicas: two cut off answer 503, the three others keep serving and writing", async () => {
+    const replicas = await startCluster(5);
+    const leader = await replicas.waitForLeader();
+    const others = replicas.members.filter((member) => member !== leader);
+    const minority = others.slice(0, 2);
+    const majority = replicas.members.filter((member) => !minority.includes(member));
+    await replicas.partition(minority, majority);
+    const loadDone = runLoad(replicas, {
+      clients: 4,
+      durationMs: 2_000,
+      keys,
+      timeoutMs: 1_500,
+      targets: () => majority,
+    });
+    for (const member of minority) {
+      const answer = await replicas.request(member, "PUT", "/v1/kv/a", { body: { value: "cut-off" } });
+      expect(answer.status).toBe(503);
+    }
+    const load = await loadDone;
+    expect(load.stats.ok).toBeGreaterThan(20);
+    await replicas.heal();
+    await finalReads(replicas, leader, load.history);
+    await expectLinearizable(load.history, "five-minority");
   });
 
   it("isolating the leader: the rest elect a new one, the old one stops serving", async () => {
