@@ -196,6 +196,9 @@ async function main(): Promise<void> {
       return host === undefined ? undefined : { host, port: config.peerPort };
     },
     onMessage: (envelope) => node.receive(envelope),
+    // Accepts and learns are bounded by the core's maxMessageBytes (4 MiB), but a snapshot
+    // travels whole: this bounds the state a lagging member can catch up from.
+    maxFrameBytes: 256 << 20,
     logger,
   });
   await transport.start();

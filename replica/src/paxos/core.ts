@@ -53,6 +53,8 @@ export interface PaxosOptions {
   readonly maxPendingProposals: number;
   /** Entries per accept or learn message, at most. */
   readonly maxEntriesPerMessage: number;
+  /** Bytes of request payload per accept or learn message, at most (one entry always fits). */
+  readonly maxMessageBytes: number;
   /** A learner is promotable when it is at most this many slots behind. */
   readonly promotionLagSlots: number;
   /** Uniform in [0, 1); seeded by the caller so that runs replay. */
@@ -67,6 +69,7 @@ export const defaultPaxosOptions = {
   maxBatchBytes: 1 << 20,
   maxPendingProposals: 4096,
   maxEntriesPerMessage: 256,
+  maxMessageBytes: 4 << 20,
   promotionLagSlots: 64,
 } as const satisfies Omit<PaxosOptions, "self" | "random">;
 
@@ -204,6 +207,7 @@ export class PaxosNode {
       "election timeout must exceed the heartbeat",
     );
     assert(options.maxInflightSlots >= 1 && options.maxBatchRequests >= 1, "windows must hold at least one");
+    assert(options.maxBatchBytes <= options.maxMessageBytes, "a full batch must fit in one message");
     this.options = options;
     this.promised = durable.hardState.promised;
     this.maxRoundSeen = this.promised.round;
@@ -1008,16 +1012,18 @@ export class PaxosNode {
   }
 
   private sendEntries(state: LeaderState, peer: string, entries: readonly ProposedEntry[]): void {
-    const chunk = this.options.maxEntriesPerMessage;
-    for (let start = 0; start < entries.length || start === 0; start += chunk) {
+    for (const chunk of chunkEntries(
+      entries,
+      this.options.maxEntriesPerMessage,
+      this.options.maxMessageBytes,
+    )) {
       this.send(peer, {
         type: "accept",
         ballot: state.ballot,
-        entries: entries.slice(start, start + chunk),
+        entries: chunk,
         commitThrough: this.committedThrough,
         readRound: state.readRound,
       });
-      if (entries.length === 0) break;
     }
   }
 
@@ -1094,12 +1100,15 @@ export class PaxosNode {
       this.committedThrough,
       progress.committedThrough + this.options.maxEntriesPerMessage,
     );
+    let bytes = 0;
     for (let slot = progress.committedThrough + 1; slot <= last; slot += 1) {
       const entry = this.log.get(slot);
       assert(entry !== undefined, `leader lacks committed slot ${slot}`);
+      bytes += valueBytes(entry.value);
+      if (entries.length > 0 && bytes > this.options.maxMessageBytes) break;
       entries.push({ slot, value: entry.value });
     }
-    progress.learnSentThrough = last;
+    progress.learnSentThrough = progress.committedThrough + entries.length;
     this.send(peer, { type: "learn", ballot: state.ballot, entries });
   }
 
@@ -1197,6 +1206,37 @@ export class PaxosNode {
   private send(to: string, message: Message): void {
     this.outMessages.push({ from: this.options.self, to, message });
   }
+}
+
+/** Payload bytes of a slot value, for bounding messages. */
+export function valueBytes(value: SlotValue): number {
+  return value.kind === "batch" ? value.requests.reduce((sum, request) => sum + request.byteLength, 0) : 0;
+}
+
+/**
+ * Splits entries into messages of at most `maxCount` entries and `maxBytes` of payload;
+ * an entry larger than `maxBytes` travels alone. No entries make one empty message (a heartbeat).
+ */
+export function chunkEntries(
+  entries: readonly ProposedEntry[],
+  maxCount: number,
+  maxBytes: number,
+): ProposedEntry[][] {
+  const chunks: ProposedEntry[][] = [];
+  let current: ProposedEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = valueBytes(entry.value);
+    if (current.length > 0 && (current.length >= maxCount || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0 || chunks.length === 0) chunks.push(current);
+  return chunks;
 }
 
 /** Snapshot, hard state and log of a member that has never run. */
