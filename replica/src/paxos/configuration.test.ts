@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   applyConfigChange,
+  type ConfigChange,
   type Configuration,
+  changesVoters,
   configChangeProblem,
+  emptyConfiguration,
   initialConfiguration,
   isQuorum,
   memberKey,
@@ -120,5 +123,53 @@ describe("configuration changes", () => {
     const fenced = config(["a#1", "b#1", "c#1"], { fenced: ["c#1"] });
     expect(applyConfigChange(fenced, { type: "remove", member: "c#1" })).toEqual(config(["a#1", "b#1"]));
     expect(applyConfigChange(withLearner, { type: "remove", member: "d#1" })).toEqual(three);
+  });
+});
+
+describe("configurations", () => {
+  it("the empty configuration, of a member that joins, has no one in it", () => {
+    expect(emptyConfiguration).toEqual({ voters: [], learners: [], fenced: [], evicted: [] });
+    expect(initialConfiguration(["b#1", "a#1"])).toEqual({
+      voters: ["a#1", "b#1"],
+      learners: [],
+      fenced: [],
+      evicted: [],
+    });
+  });
+
+  it("keep every list sorted", () => {
+    const withLearner = applyConfigChange(config(["a#1", "b#1"]), { type: "addLearner", member: "d#1" });
+    expect(applyConfigChange(withLearner, { type: "addLearner", member: "c#1" }).learners).toEqual([
+      "c#1",
+      "d#1",
+    ]);
+  });
+
+  it("an incarnation that was never a member may be evicted ahead of time; removing it is refused", () => {
+    const three = config(["a#1", "b#1", "c#1"]);
+    expect(applyConfigChange(three, { type: "evict", member: "x#1" })).toEqual(
+      config(["a#1", "b#1", "c#1"], { evicted: ["x#1"] }),
+    );
+    const evicted = config(["a#1", "b#1", "c#1"], { evicted: ["x#1"] });
+    expect(configChangeProblem(evicted, { type: "remove", member: "x#1" })).toBe("x#1 is not a member");
+  });
+
+  it("removing one of two unfenced voters, or a learner, leaves a voter that may lead", () => {
+    expect(applyConfigChange(config(["a#1", "b#1"]), { type: "remove", member: "a#1" })).toEqual(
+      config(["b#1"]),
+    );
+    const oneMayLead = config(["a#1", "b#1"], { fenced: ["b#1"], learners: ["d#1"] });
+    expect(configChangeProblem(oneMayLead, { type: "remove", member: "d#1" })).toBeUndefined();
+  });
+
+  it("promotion, and removal or eviction of a voter, change the voters; nothing else does", () => {
+    const current = config(["a#1", "b#1"], { learners: ["d#1"] });
+    const changes = (type: ConfigChange["type"], member: string) => changesVoters(current, { type, member });
+    expect(changes("promote", "d#1")).toBe(true);
+    expect(changes("remove", "a#1")).toBe(true);
+    expect(changes("evict", "b#1")).toBe(true);
+    expect(changes("remove", "d#1")).toBe(false);
+    expect(changes("evict", "d#1")).toBe(false);
+    for (const type of ["addLearner", "fence", "unfence"] as const) expect(changes(type, "a#1")).toBe(false);
   });
 });

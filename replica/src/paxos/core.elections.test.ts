@@ -143,11 +143,13 @@ describe("election timing", () => {
     expect(messagesOfType(tickFor(node, 1), "preVote")).toHaveLength(2);
   });
 
-  it("a member that may not lead never campaigns", () => {
+  it("a member that may not lead never campaigns, and keeps the leader it knows for redirects", () => {
     const node = soloNode(b, { ...three, fenced: [b] });
     expect(tickFor(node, 5 * electionTimeoutTicks)).toEqual([]);
     const learner = soloNode(d, { ...three, learners: [d] });
+    deliver(learner, a, heartbeat(ballot(1, a)));
     expect(tickFor(learner, 5 * electionTimeoutTicks)).toEqual([]);
+    expect(learner.status()).toMatchObject({ role: "follower", leader: a });
   });
 
   it("a pre-candidate that learns it was fenced goes back to following at its next timeout", () => {
@@ -247,7 +249,9 @@ describe("pre-vote", () => {
   });
 
   it("is refused while the leader was heard within the election timeout, unless for a transfer", () => {
+    // The timer is randomized to 19 ticks, so b does not campaign meanwhile.
     const node = voter({ random: 0.99 });
+    tickFor(node, 5);
     deliver(node, a, heartbeat(ballot(1, a), 2));
     expect(node.status()).toMatchObject({ role: "follower", leader: a });
     tickFor(node, electionTimeoutTicks - 1);

@@ -214,6 +214,14 @@ describe("proposeConfigChange", () => {
     expect(node.proposeConfigChange({ type: "addLearner", member: e })).toEqual({ ok: true, slot: 4 });
   });
 
+  it("the change that promotes a learner is chosen by a quorum of the configuration before it", () => {
+    const { node, own } = readyLeader(withLearner);
+    expect(node.proposeConfigChange({ type: "promote", member: d })).toEqual({ ok: true, slot: 2 });
+    // a and b: a quorum of a, b, c (not of a, b, c, d).
+    expect(acknowledge(node, b, own, [2], 1).committed).toMatchObject([{ slot: 2 }]);
+    expect(node.status().configuration.voters).toEqual([a, b, c, d]);
+  });
+
   it("a change that does not concern the leader leaves it leading; fencing itself makes it step down", () => {
     const { node, own } = readyLeader(three);
     node.proposeConfigChange({ type: "addLearner", member: d });
@@ -327,6 +335,15 @@ describe("transferLeadership", () => {
     expect(node.transferLeadership(c)).toEqual(refused);
   });
 
+  it("to a target that has never answered, sends nothing until it does", () => {
+    const { node, own } = readyLeader(three);
+    expect(node.transferLeadership(c)).toEqual({ ok: true });
+    expect(node.ready().messages).toEqual([]);
+    expect(acknowledge(node, c, own, [], 1).messages).toEqual([
+      { from: a, to: c, message: { type: "timeoutNow", ballot: own } },
+    ]);
+  });
+
   it("sends timeoutNow once, only when the target has every chosen slot and nothing is in flight", () => {
     const leader = readyLeader(three);
     const { node, own } = leader;
@@ -381,6 +398,23 @@ describe("catching members up", () => {
     expect(learned(2)).toEqual([learnFrom(leader, c, [3, 4])]);
     expect(learned(4)).toEqual([learnFrom(leader, c, [5])]);
     expect(learned(5)).toEqual([]);
+  });
+
+  it("a learn message carries at most maxMessageBytes of payload", () => {
+    const leader = newLeader(three, { maxMessageBytes: 10, maxBatchBytes: 10 });
+    const { node, own } = leader;
+    acknowledge(node, b, own, [1], 0);
+    // Slots 2 to 5 hold one request each, of 6, 4, 1 and 10 bytes.
+    for (const [position, size] of [6, 4, 1, 10].entries()) {
+      node.propose(new Uint8Array(size));
+      acknowledge(node, b, own, [position + 2], position + 1);
+    }
+    const learned = (committedThrough: number) =>
+      acknowledge(node, c, own, [], committedThrough, { commitSeen: Number.MAX_SAFE_INTEGER }).messages;
+    expect(learned(0)).toEqual([learnFrom(leader, c, [1, 2, 3])]);
+    expect(learned(0)).toEqual([]);
+    expect(learned(3)).toEqual([learnFrom(leader, c, [4])]);
+    expect(learned(4)).toEqual([learnFrom(leader, c, [5])]);
   });
 
   it("a member that has every slot chosen as of the accept it answers needs no learn", () => {
@@ -461,6 +495,23 @@ describe("heartbeats", () => {
   });
 });
 
+describe("accept messages", () => {
+  it("carry payload up to exactly maxMessageBytes", () => {
+    const leader = readyLeader(three, { maxMessageBytes: 10, maxBatchBytes: 10, maxBatchRequests: 1 });
+    const { node } = leader;
+    node.propose(new Uint8Array(5));
+    node.propose(new Uint8Array(5));
+    node.propose(new Uint8Array(1));
+    node.ready();
+    const entry = (slot: number): ProposedEntry => ({ slot, value: node.acceptedAt(slot)?.value ?? noop });
+    // Nobody has acknowledged them: the heartbeat resends slots 2 and 3 together, 4 apart.
+    expect(tickFor(node, 2).filter((envelope) => envelope.to === c)).toEqual([
+      acceptFrom(leader, c, [entry(2), entry(3)], 1),
+      acceptFrom(leader, c, [entry(4)], 1),
+    ]);
+  });
+});
+
 describe("check quorum", () => {
   // Every election timeout the leader counts whom it heard from within the last one. A
   // member it has never heard from counts from when it started tracking it: b answered
@@ -517,7 +568,7 @@ describe("known bugs", () => {
   // refuses every proposal, read and configuration change with Fenced, cannot hand over
   // (transferLeadership is refused too), and its heartbeats keep every follower from
   // granting a pre-vote: the cluster serves nothing until that member fails.
-  it.fails("a candidate that learns it was fenced does not take leadership", () => {
+  it("a candidate that learns it was fenced does not take leadership", () => {
     const node = soloNode(a, three);
     const { ballot: own } = campaign(node, [b], []);
     const fence: Message = {
@@ -546,7 +597,7 @@ describe("known bugs", () => {
   // change and Overloaded to every proposeTick, and queues proposals it never proposes,
   // while its heartbeats keep it in place; a transfer never completes either, since
   // timeoutNow waits for an empty window.
-  it.fails("a leader that learns a chosen slot from the previous leader still completes that slot", () => {
+  it("a leader that learns a chosen slot from the previous leader still completes that slot", () => {
     const node = soloNode(c, three);
     const addD: SlotValue = { kind: "config", timeMs: 0, change: { type: "addLearner", member: d } };
     const previous = { round: 1, proposer: a };

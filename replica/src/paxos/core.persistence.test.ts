@@ -87,15 +87,23 @@ describe("restart", () => {
     expect(() => PaxosNode.restore(options(b), durable([batch(1)], 2))).toThrow(InvariantViolation);
   });
 
-  it("refuses options whose timeout does not exceed the heartbeat, or whose windows are empty", () => {
+  it("refuses options whose timeout does not exceed the heartbeat, whose windows are empty, or whose batch cannot fit a message", () => {
     const empty = emptyDurableState(three);
     const restore = (overrides: Partial<PaxosOptions>) => () =>
       PaxosNode.restore({ ...options(b), ...overrides }, empty);
     expect(restore({ electionTimeoutTicks: 2, heartbeatTicks: 2 })).toThrow(InvariantViolation);
     expect(restore({ maxInflightSlots: 0 })).toThrow(InvariantViolation);
     expect(restore({ maxBatchRequests: 0 })).toThrow(InvariantViolation);
+    expect(restore({ maxBatchBytes: 11, maxMessageBytes: 10 })).toThrow(InvariantViolation);
     expect(
-      restore({ electionTimeoutTicks: 3, heartbeatTicks: 2, maxInflightSlots: 1, maxBatchRequests: 1 }),
+      restore({
+        electionTimeoutTicks: 3,
+        heartbeatTicks: 2,
+        maxInflightSlots: 1,
+        maxBatchRequests: 1,
+        maxBatchBytes: 10,
+        maxMessageBytes: 10,
+      }),
     ).not.toThrow();
   });
 });

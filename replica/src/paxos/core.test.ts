@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ballotGreater, compareBallots, zeroBallot } from "./ballot.ts";
 import { initialConfiguration } from "./configuration.ts";
-import { defaultPaxosOptions, emptyDurableState, PaxosNode } from "./core.ts";
+import { chunkEntries, defaultPaxosOptions, emptyDurableState, PaxosNode, valueBytes } from "./core.ts";
 import { Harness, request, requestsOf } from "./testHarness.ts";
 
 const [a, b, c, d] = ["a#1", "b#1", "c#1", "d#1"] as const;
@@ -421,5 +421,40 @@ describe("ballots", () => {
     expect(compareBallots({ round: 2, proposer: "a" }, { round: 1, proposer: "z" })).toBe(1);
     expect(compareBallots({ round: 1, proposer: "a" }, { round: 1, proposer: "b" })).toBe(-1);
     expect(compareBallots(zeroBallot, zeroBallot)).toBe(0);
+  });
+});
+
+describe("message bounds", () => {
+  const batch = (slot: number, bytes: number) => ({
+    slot,
+    value: { kind: "batch" as const, timeMs: 0, requests: [new Uint8Array(bytes)] },
+  });
+
+  it("splits entries by count and by bytes, an oversized entry alone, none into one heartbeat", () => {
+    const sizes = (chunks: ReturnType<typeof chunkEntries>) =>
+      chunks.map((chunk) => chunk.map((entry) => entry.slot));
+    expect(sizes(chunkEntries([batch(1, 10), batch(2, 10), batch(3, 10)], 2, 100))).toEqual([[1, 2], [3]]);
+    expect(sizes(chunkEntries([batch(1, 60), batch(2, 60), batch(3, 30)], 10, 100))).toEqual([[1], [2, 3]]);
+    expect(sizes(chunkEntries([batch(1, 500), batch(2, 1)], 10, 100))).toEqual([[1], [2]]);
+    expect(sizes(chunkEntries([], 10, 100))).toEqual([[]]);
+    expect(valueBytes({ kind: "noop" })).toBe(0);
+    expect(valueBytes(batch(1, 42).value)).toBe(42);
+  });
+
+  it("never sends an accept over the byte bound", () => {
+    const harness = new Harness([a, b, c], { maxMessageBytes: 100, maxBatchBytes: 100, maxBatchRequests: 1 });
+    harness.elect(a);
+    harness.inFlight = [];
+    for (let i = 0; i < 5; i += 1) harness.node(a).propose(new Uint8Array(60));
+    harness.collect(a);
+    const accepts = harness.inFlight.filter(
+      (envelope) => envelope.message.type === "accept" && envelope.to === b,
+    );
+    for (const envelope of accepts) {
+      if (envelope.message.type !== "accept") continue;
+      const payload = envelope.message.entries.reduce((sum, entry) => sum + valueBytes(entry.value), 0);
+      expect(payload).toBeLessThanOrEqual(100);
+    }
+    expect(accepts.length).toBeGreaterThanOrEqual(5);
   });
 });

@@ -664,6 +664,11 @@ export class PaxosNode {
   private checkElected(): void {
     const role = this.role;
     if (role.kind !== "candidate") return;
+    if (!this.mayLead()) {
+      // Fenced or removed while campaigning (learned from an older leader): stand down.
+      this.becomeFollower(undefined);
+      return;
+    }
     const promised = new Set(role.promises.keys());
     const merged = this.mergePromises(role.promises.values());
     // Phase 1 must reach a quorum of every configuration that may govern an open slot:
@@ -793,6 +798,11 @@ export class PaxosNode {
     });
   }
 
+  /** True when this member leads under a ballot at least as high as `ballot`. */
+  private isLeaderAbove(ballot: Ballot): boolean {
+    return this.role.kind === "leader" && !ballotGreater(ballot, this.role.state.ballot);
+  }
+
   /** A message from the leader of `ballot` (>= our promise): follow it. */
   private followLeader(ballot: Ballot): void {
     if (ballotGreater(ballot, this.promised)) this.setPromised(ballot);
@@ -822,6 +832,9 @@ export class PaxosNode {
   }
 
   private onLearn(from: string, message: Extract<Message, { type: "learn" }>): void {
+    // A leader learns only through its own phase 2: a stale leader's learn would commit
+    // slots behind the back of the leader's window (it steps down first for a higher ballot).
+    if (this.isLeaderAbove(message.ballot)) return;
     if (ballotAtLeast(message.ballot, this.promised)) this.followLeader(message.ballot);
     for (const entry of [...message.entries].sort((a, b) => a.slot - b.slot)) {
       if (this.isUninitialized()) break;
@@ -844,6 +857,7 @@ export class PaxosNode {
   }
 
   private onInstallSnapshot(from: string, message: Extract<Message, { type: "installSnapshot" }>): void {
+    if (this.isLeaderAbove(message.ballot)) return;
     if (ballotAtLeast(message.ballot, this.promised)) this.followLeader(message.ballot);
     const snapshot = message.snapshot;
     // A member that joined with no configuration takes even the leader's index-0
