@@ -400,8 +400,14 @@ export class SimCluster {
       for (const entry of ready.entries) records.push({ kind: "entry", entry });
       if (ready.hardState !== undefined) records.push({ kind: "hardState", hardState: ready.hardState });
       member.disk.write(records);
-      member.unsynced.push(ready);
       this.checkLeadership(member);
+      if (!ready.mustSync && member.unsynced.length === 0) {
+        // Only the commit index moved: written but not synced, and let out at once, as the
+        // runtime does. A crash may lose it; the member must learn it again.
+        if (!this.release(member, ready)) return;
+        continue;
+      }
+      member.unsynced.push(ready);
     }
     if (member.unsynced.length > 0 && !member.fsyncScheduled) {
       member.fsyncScheduled = true;
@@ -421,16 +427,20 @@ export class SimCluster {
     const readies = member.unsynced;
     member.unsynced = [];
     member.fsyncScheduled = false;
-    for (const ready of readies) {
-      for (const envelope of ready.messages) this.transmit(envelope);
-      if (ready.restore !== undefined) member.lockTokens = new Map();
-      for (const entry of ready.committed) this.noteChosen(member, entry.slot, entry.value);
-      const applied = machine.applyReady(ready);
-      this.answerClients(member, applied);
-      if (this.violations.length > 0) return;
-    }
+    for (const ready of readies) if (!this.release(member, ready)) return;
     this.checkDigest(member);
     this.drain(member);
+  }
+
+  /** Sends a Ready's messages and applies it; false once a violation is found. */
+  private release(member: SimMember, ready: Ready): boolean {
+    const machine = member.machine;
+    if (machine === undefined) return false;
+    for (const envelope of ready.messages) this.transmit(envelope);
+    if (ready.restore !== undefined) member.lockTokens = new Map();
+    for (const entry of ready.committed) this.noteChosen(member, entry.slot, entry.value);
+    this.answerClients(member, machine.applyReady(ready));
+    return this.violations.length === 0;
   }
 
   private transmit(envelope: Envelope): void {
@@ -719,7 +729,9 @@ export class SimCluster {
   private clientNext(clientIndex: number): void {
     const client = this.clients[clientIndex];
     if (client === undefined || client.stopped || client.op !== undefined) return;
-    const end = (this.options.faultPhaseMs + this.options.livenessDeadlineMs) * ms;
+    // New operations stop a second before the liveness deadline, so that every one begun
+    // has time to finish; retries go on until the run ends.
+    const end = (this.options.faultPhaseMs + this.options.livenessDeadlineMs - 1_000) * ms;
     if (this.now > end) return;
     const prng = this.clientPrng;
     client.sequence += 1;
@@ -903,8 +915,6 @@ export class SimCluster {
   private retryLater(client: SimClient): void {
     const op = client.op;
     if (op === undefined) return;
-    const end = (this.options.faultPhaseMs + this.options.livenessDeadlineMs) * ms;
-    if (this.now > end) return;
     const backoffUs = Math.min(200, 5 * 2 ** Math.min(op.attempt, 6)) * ms;
     this.queue.push(this.now + this.clientPrng.between(backoffUs / 2, backoffUs), {
       type: "clientRetry",

@@ -2,7 +2,7 @@
 // the status report, when there is a Ready to handle, and value equality.
 import { describe, expect, it } from "vitest";
 import { InvariantViolation } from "../assert.ts";
-import type { Ballot } from "./ballot.ts";
+import { type Ballot, zeroBallot } from "./ballot.ts";
 import { type Configuration, initialConfiguration } from "./configuration.ts";
 import { defaultPaxosOptions, emptyDurableState, PaxosNode, type PaxosOptions, sameValue } from "./core.ts";
 import type { AcceptedEntry, DurableState, Ready, SlotValue, Snapshot } from "./messages.ts";
@@ -36,6 +36,7 @@ const nothing: Ready = {
   snapshot: undefined,
   entries: [],
   hardState: undefined,
+  mustSync: false,
   messages: [],
   restore: undefined,
   committed: [],
@@ -115,7 +116,7 @@ describe("compaction", () => {
     const node = committedNode();
     node.compact(2, new Uint8Array([2]));
     const snapshot = { index: 2, configuration: three, stateMachine: new Uint8Array([2]) };
-    expect(node.ready()).toEqual({ ...nothing, snapshot });
+    expect(node.ready()).toEqual({ ...nothing, snapshot, mustSync: true });
     expect(node.currentSnapshot()).toEqual(snapshot);
     expect(node.acceptedAt(2)).toBeUndefined();
     expect(node.acceptedAt(3)).toEqual({ slot: 3, ballot, value: batch(3) });
@@ -186,7 +187,7 @@ describe("hasReady", () => {
     // The snapshot alone: compaction.
     fresh.compact(1, new Uint8Array([1]));
     expect(fresh.hasReady()).toBe(true);
-    expect(fresh.ready()).toEqual({ ...nothing, snapshot: fresh.currentSnapshot() });
+    expect(fresh.ready()).toEqual({ ...nothing, snapshot: fresh.currentSnapshot(), mustSync: true });
     expect(fresh.hasReady()).toBe(false);
   });
 
@@ -236,5 +237,98 @@ describe("sameValue", () => {
     expect(sameValue(value, batch(5, "x", "yw"))).toBe(false);
     expect(sameValue(value, change("fence", c))).toBe(false);
     expect(sameValue(batch(5), batch(5))).toBe(true);
+  });
+});
+
+describe("what must be synced", () => {
+  it("a promise or an acceptance must be synced before it is sent; a commit index alone need not", () => {
+    const node = PaxosNode.restore(options("b#1"), durable([], 0));
+    node.ready();
+    const ballotOfA = { round: 5, proposer: "a#1" };
+    node.step({
+      from: "a#1",
+      to: "b#1",
+      message: { type: "prepare", ballot: ballotOfA, fromSlot: 1, transfer: false },
+    });
+    expect(node.ready()).toMatchObject({ mustSync: true, hardState: { promised: ballotOfA } });
+    node.step({
+      from: "a#1",
+      to: "b#1",
+      message: {
+        type: "accept",
+        ballot: ballotOfA,
+        entries: [{ slot: 1, value: { kind: "noop" } }],
+        commitThrough: 0,
+        readRound: 0,
+      },
+    });
+    expect(node.ready()).toMatchObject({ mustSync: true, entries: [{ slot: 1 }] });
+    // The commit of slot 1 arrives with a heartbeat: only the commit index moves.
+    node.step({
+      from: "a#1",
+      to: "b#1",
+      message: { type: "accept", ballot: ballotOfA, entries: [], commitThrough: 1, readRound: 0 },
+    });
+    expect(node.ready()).toMatchObject({
+      mustSync: false,
+      hardState: { committedThrough: 1 },
+      committed: [{ slot: 1 }],
+    });
+  });
+});
+
+describe("catching up from a promise", () => {
+  it("a candidate behind a compacted promiser installs the snapshot from the promise instead of stalling", () => {
+    const configuration = initialConfiguration(["a#1", "b#1"]);
+    const compacted: Snapshot = { index: 5, configuration, stateMachine: new Uint8Array([9]) };
+    const behind = PaxosNode.restore(
+      options("a#1"),
+      durable([], 0, { index: 0, configuration, stateMachine: new Uint8Array(0) }),
+    );
+    const ahead = PaxosNode.restore(options("b#1"), {
+      hardState: { promised: { round: 1, proposer: "b#1" }, committedThrough: 5 },
+      snapshot: compacted,
+      entries: [],
+    });
+    behind.ready();
+    ahead.ready();
+    // a campaigns; the pre-vote is granted by hand (b would refuse a lagging candidate).
+    for (
+      let tick = 0;
+      tick < 4 * defaultPaxosOptions.electionTimeoutTicks && behind.status().role !== "candidate";
+      tick += 1
+    ) {
+      behind.tick(tick);
+      for (const envelope of behind.ready().messages) {
+        if (envelope.message.type !== "preVote") continue;
+        // Grant by hand: this test is about the promise, not the pre-vote.
+        behind.step({
+          from: "b#1",
+          to: "a#1",
+          message: {
+            type: "preVoteReply",
+            ballot: envelope.message.ballot,
+            granted: true,
+            promised: zeroBallot,
+          },
+        });
+      }
+    }
+    expect(behind.status().role).toBe("candidate");
+    const prepare = behind.ready().messages.find((envelope) => envelope.message.type === "prepare");
+    expect(prepare).toBeDefined();
+    if (prepare === undefined) return;
+    ahead.step(prepare);
+    const promise = ahead.ready().messages.find((envelope) => envelope.message.type === "promise");
+    expect(promise?.message).toMatchObject({ type: "promise", snapshotIndex: 5, snapshot: compacted });
+    if (promise === undefined) return;
+    behind.step(promise);
+    const ready = behind.ready();
+    expect(ready).toMatchObject({
+      snapshot: compacted,
+      restore: compacted,
+      hardState: { committedThrough: 5 },
+    });
+    expect(behind.status()).toMatchObject({ role: "follower", committedThrough: 5, snapshotIndex: 5 });
   });
 });

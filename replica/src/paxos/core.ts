@@ -192,6 +192,8 @@ export class PaxosNode {
   private outSnapshot: Snapshot | undefined;
   private outEntries: AcceptedEntry[] = [];
   private hardStateDirty = false;
+  /** The promise rose since the last ready(): that, unlike a commit index, must be synced. */
+  private promiseDirty = false;
   private outMessages: Envelope[] = [];
   private outRestore: Snapshot | undefined;
   private outCommitted: ProposedEntry[] = [];
@@ -418,6 +420,7 @@ export class PaxosNode {
       snapshot: this.outSnapshot,
       entries: this.outEntries,
       hardState: this.hardStateDirty ? this.hardState() : undefined,
+      mustSync: this.promiseDirty || this.outEntries.length > 0 || this.outSnapshot !== undefined,
       messages: this.outMessages,
       restore: this.outRestore,
       committed: this.outCommitted,
@@ -427,6 +430,7 @@ export class PaxosNode {
     this.outSnapshot = undefined;
     this.outEntries = [];
     this.hardStateDirty = false;
+    this.promiseDirty = false;
     this.outMessages = [];
     this.outRestore = undefined;
     this.outCommitted = [];
@@ -624,6 +628,7 @@ export class PaxosNode {
       committedThrough: this.committedThrough,
       snapshotIndex: this.snapshot.index,
       accepted: this.acceptedFrom(message.fromSlot),
+      ...(this.snapshot.index >= message.fromSlot ? { snapshot: this.snapshot } : {}),
     });
   }
 
@@ -631,8 +636,10 @@ export class PaxosNode {
     const role = this.role;
     if (role.kind !== "candidate" || !ballotsEqual(role.ballot, message.ballot)) return;
     if (message.snapshotIndex >= role.fromSlot) {
-      // The promiser compacted slots we never learned: we are too far behind to lead.
-      // Stand down and catch up from whoever wins.
+      // The promiser compacted slots we never learned: they are chosen, and its snapshot
+      // has them. Catch up from it and campaign again later; without this, a lagging
+      // voter whose only possible quorum includes a compacted member could never win.
+      if (message.snapshot !== undefined) this.installSnapshot(message.snapshot);
       this.becomeFollower(undefined);
       return;
     }
@@ -859,24 +866,7 @@ export class PaxosNode {
   private onInstallSnapshot(from: string, message: Extract<Message, { type: "installSnapshot" }>): void {
     if (this.isLeaderAbove(message.ballot)) return;
     if (ballotAtLeast(message.ballot, this.promised)) this.followLeader(message.ballot);
-    const snapshot = message.snapshot;
-    // A member that joined with no configuration takes even the leader's index-0
-    // snapshot: it carries the configuration that the log's changes apply to.
-    const uninitialized = this.isUninitialized();
-    if (
-      snapshot.index > this.committedThrough ||
-      (uninitialized && snapshot.configuration.voters.length > 0)
-    ) {
-      this.snapshot = snapshot;
-      this.committedThrough = snapshot.index;
-      this.hardStateDirty = true;
-      this.committedConfig = snapshot.configuration;
-      this.configHistory = [{ slot: snapshot.index, configuration: snapshot.configuration }];
-      for (const slot of [...this.log.keys()]) if (slot <= snapshot.index) this.log.delete(slot);
-      this.outSnapshot = snapshot;
-      this.outRestore = snapshot;
-      this.outCommitted = this.outCommitted.filter((entry) => entry.slot > snapshot.index);
-    }
+    this.installSnapshot(message.snapshot);
     this.send(from, {
       type: "accepted",
       ballot: message.ballot,
@@ -887,6 +877,27 @@ export class PaxosNode {
       readRound: 0,
       uninitialized: this.isUninitialized(),
     });
+  }
+
+  /** Adopts a snapshot of chosen slots when it is ahead of what this member knows. */
+  private installSnapshot(snapshot: Snapshot): void {
+    // A member that joined with no configuration takes even the leader's index-0
+    // snapshot: it carries the configuration that the log's changes apply to.
+    const uninitialized = this.isUninitialized();
+    if (
+      snapshot.index <= this.committedThrough &&
+      !(uninitialized && snapshot.configuration.voters.length > 0)
+    )
+      return;
+    this.snapshot = snapshot;
+    this.committedThrough = snapshot.index;
+    this.hardStateDirty = true;
+    this.committedConfig = snapshot.configuration;
+    this.configHistory = [{ slot: snapshot.index, configuration: snapshot.configuration }];
+    for (const slot of [...this.log.keys()]) if (slot <= snapshot.index) this.log.delete(slot);
+    this.outSnapshot = snapshot;
+    this.outRestore = snapshot;
+    this.outCommitted = this.outCommitted.filter((entry) => entry.slot > snapshot.index);
   }
 
   private acceptedFrom(fromSlot: number): AcceptedEntry[] {
@@ -902,6 +913,7 @@ export class PaxosNode {
     this.promised = ballot;
     this.maxRoundSeen = Math.max(this.maxRoundSeen, ballot.round);
     this.hardStateDirty = true;
+    this.promiseDirty = true;
   }
 
   // -------------------------------------------------------------- learner

@@ -62,6 +62,11 @@ export type Message =
       readonly committedThrough: number;
       readonly snapshotIndex: number;
       readonly accepted: readonly AcceptedEntry[];
+      /**
+       * Present when the promiser compacted slots the candidate asked for: those are
+       * chosen, and the candidate catches up from this snapshot instead of stalling.
+       */
+      readonly snapshot?: Snapshot;
     }
   /** A prepare or accept refused because of a higher promise. */
   | { readonly type: "reject"; readonly ballot: Ballot; readonly promised: Ballot }
@@ -138,6 +143,12 @@ export interface Ready {
   readonly snapshot: Snapshot | undefined;
   readonly entries: readonly AcceptedEntry[];
   readonly hardState: HardState | undefined;
+  /**
+   * Whether step 1 needs an fsync before step 2. False when only the commit index moved:
+   * a lost commit index is learned again, while a lost promise or acceptance is a lost
+   * vote. (Records are still written in order, so a later sync covers them.)
+   */
+  readonly mustSync: boolean;
   readonly messages: readonly Envelope[];
   readonly restore: Snapshot | undefined;
   readonly committed: readonly ProposedEntry[];

@@ -370,13 +370,7 @@ export class ReplicaNode {
         }
       }
       if (readies.length === 0) continue;
-      if (
-        readies.some(
-          (ready) =>
-            ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined,
-        )
-      )
-        await this.dataDirectory.sync();
+      if (readies.some((ready) => ready.mustSync)) await this.dataDirectory.sync();
       for (const ready of readies) {
         for (const envelope of ready.messages) this.peers?.send(envelope);
         this.answer(this.machine.applyReady(ready));

@@ -233,6 +233,9 @@ const messageReaders: { readonly [Type in MessageType]: (fields: Fields, path: s
     committedThrough: readCount(fields, "committedThrough", path),
     snapshotIndex: readCount(fields, "snapshotIndex", path),
     accepted: readList(fields, "accepted", path, readAcceptedEntry),
+    ...(field(fields, "snapshot") === undefined
+      ? {}
+      : { snapshot: readSnapshot(field(fields, "snapshot"), `${path}.snapshot`) }),
   }),
   reject: (fields, path) => ({
     type: "reject",
