@@ -6,19 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { isProcessRunning } from "../support/processes.ts";
 import { repositoryRoot, toolPath } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
 
 const run = promisify(execFile);
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("make demo", () => {
   let stateDir = "";
@@ -63,6 +55,6 @@ describe("make demo", () => {
     demo.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(output).toContain("stopped; no processes left running");
-    expect(children.filter(isRunning)).toEqual([]);
+    expect(children.filter(isProcessRunning)).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ import {
   replicaMachineOptions,
 } from "../../replica/src/replicaMachine.ts";
 import type { Command, RequestResult } from "../../replica/src/stateMachine/index.ts";
+import type { HistoryOperation } from "../support/lincheck.ts";
 import { EventQueue } from "./eventQueue.ts";
 import { calmNetwork, SimNetwork } from "./network.ts";
 import { Prng } from "./prng.ts";
@@ -40,14 +41,6 @@ export interface SimOptions {
   readonly clients: number;
   /** Probability scale of faults: 0 runs a calm cluster. */
   readonly faultIntensity: number;
-}
-
-export interface HistoryOperation {
-  clientId: number;
-  input: Record<string, unknown>;
-  output: Record<string, unknown> | null;
-  call: number;
-  return: number | null;
 }
 
 export interface SimResult {

@@ -4,17 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ManagedProcess } from "./processes.ts";
+import { isProcessRunning, ManagedProcess } from "./processes.ts";
 import { waitFor } from "./waitFor.ts";
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("ManagedProcess", () => {
   it("logs output, stops with SIGTERM, and can be stopped twice", async () => {
@@ -89,7 +80,7 @@ describe("ManagedProcess", () => {
     const { stdout } = await promisify(execFile)("ps", ["-o", "comm=", "-p", String(childPid)]);
     expect(stdout.trim()).toBe("sleep");
     runner.kill("SIGKILL");
-    await waitFor(async () => (isRunning(childPid) ? undefined : true), {
+    await waitFor(async () => (isProcessRunning(childPid) ? undefined : true), {
       description: `sleep (pid ${childPid}) to die with its parent`,
       timeoutMs: 5_000,
     });

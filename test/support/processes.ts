@@ -119,6 +119,16 @@ export class ManagedProcess {
   }
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Stops every process this module started (for global teardown and signal handlers). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((child) => child.stop()));
