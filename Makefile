@@ -104,6 +104,11 @@ bench: setup tools ## Write throughput and p50/p99 latency at 1, 16 and 64 clien
 	@$(WITH_NODE) node replica/src/storage/bench.ts
 	@$(WITH_NODE) node replica/src/transport/bench.ts
 
+.PHONY: run-operator
+run-operator: setup ## Run the operator against the cluster in KUBECONFIG (apply crds/ first); Ctrl-C stops it.
+	@test -n "$${KUBECONFIG:-}" || { echo "set KUBECONFIG (for the demo control plane: export KUBECONFIG=$$PWD/.demo/kubeconfig)"; exit 2; }
+	@$(WITH_NODE) node operator/src/main.ts
+
 .PHONY: cluster
 cluster: setup ## Run three replicas on 127.0.10.x (no Kubernetes), print endpoints and a paxosctl example; Ctrl-C stops them.
 	@$(WITH_NODE) node test/support/cluster.ts

@@ -1,0 +1,402 @@
+// One reconcile of one PaxosCluster: a straight sequence of steps, each of which may end
+// the pass early. Desired objects come from the pure builders; this module only reads,
+// applies and records.
+import { randomBytes } from "node:crypto";
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  PolicyV1Api,
+  setHeaderOptions,
+  type V1ObjectMeta,
+} from "@kubernetes/client-node";
+import {
+  buildClientService,
+  buildPeerService,
+  buildPodDisruptionBudget,
+  buildSecret,
+  buildStatefulSet,
+  clusterObjectNames,
+  type PaxosCluster,
+  paxosApiVersion,
+  paxosClusterKind,
+  selectorString,
+} from "./builders/index.ts";
+import { type ClusterCondition, computeStatus, kubernetesTime } from "./status.ts";
+
+export const finalizerName = "paxos.dev/finalizer";
+export const fieldManager = "paxos-operator";
+const group = "paxos.dev";
+const version = "v1alpha1";
+const plural = "paxosclusters";
+
+const serverSideApply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** The API clients a reconcile uses. */
+export interface KubernetesClients {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly policy: PolicyV1Api;
+  readonly objects: CustomObjectsApi;
+}
+
+export function makeClients(config: KubeConfig): KubernetesClients {
+  return {
+    core: config.makeApiClient(CoreV1Api),
+    apps: config.makeApiClient(AppsV1Api),
+    policy: config.makeApiClient(PolicyV1Api),
+    objects: config.makeApiClient(CustomObjectsApi),
+  };
+}
+
+export type ReconcileOutcome = "absent" | "deleted" | "reconciled";
+
+export function isApiError(error: unknown, code: number): boolean {
+  return error instanceof ApiException && error.code === code;
+}
+
+/** Reads, or undefined on 404. */
+async function readOptional<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isApiError(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/** Wraps an API error with what was being done, so the log says which step failed. */
+async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw wrapError(what, error);
+  }
+}
+
+function wrapError(what: string, error: unknown): unknown {
+  if (!(error instanceof ApiException)) return error;
+  return new ReconcileError(`${what}: HTTP ${error.code}: ${summarizeBody(error.body)}`, error.code);
+}
+
+/** A failed API call, with what the reconciler was doing and the HTTP status (409 = conflict). */
+export class ReconcileError extends Error {
+  readonly code: number;
+  constructor(message: string, code: number) {
+    super(message);
+    this.name = "ReconcileError";
+    this.code = code;
+  }
+}
+
+function summarizeBody(body: unknown): string {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  try {
+    const message = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof message === "string") return message;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 300);
+}
+
+export async function reconcile(
+  clients: KubernetesClients,
+  namespace: string,
+  name: string,
+): Promise<ReconcileOutcome> {
+  const cluster = await step(`reading PaxosCluster ${namespace}/${name}`, () =>
+    readOptional(
+      async () =>
+        (await clients.objects.getNamespacedCustomObject({
+          group,
+          version,
+          namespace,
+          plural,
+          name,
+        })) as PaxosCluster,
+    ),
+  );
+  if (cluster === undefined) return "absent";
+  const events = new EventRecorder(clients.core, cluster);
+
+  if (cluster.metadata.deletionTimestamp !== undefined) {
+    await finalize(clients, cluster, events);
+    return "deleted";
+  }
+
+  if (!(cluster.metadata.finalizers ?? []).includes(finalizerName)) {
+    await step("adding the finalizer", () =>
+      setFinalizers(clients, cluster, [...(cluster.metadata.finalizers ?? []), finalizerName]),
+    );
+    await events.normal("FinalizerAdded", `Added finalizer ${finalizerName} to clean up on deletion.`);
+  }
+
+  const names = clusterObjectNames(cluster);
+  await ensureSecret(clients, cluster, events);
+
+  await applyObject(events, "Service", names.peerService, {
+    read: () => clients.core.readNamespacedService({ namespace, name: names.peerService }),
+    apply: () =>
+      clients.core.patchNamespacedService(
+        { namespace, name: names.peerService, body: buildPeerService(cluster), fieldManager, force: true },
+        serverSideApply,
+      ),
+  });
+  await applyObject(events, "Service", names.clientService, {
+    read: () => clients.core.readNamespacedService({ namespace, name: names.clientService }),
+    apply: () =>
+      clients.core.patchNamespacedService(
+        {
+          namespace,
+          name: names.clientService,
+          body: buildClientService(cluster),
+          fieldManager,
+          force: true,
+        },
+        serverSideApply,
+      ),
+  });
+  await applyObject(events, "PodDisruptionBudget", names.podDisruptionBudget, {
+    read: () =>
+      clients.policy.readNamespacedPodDisruptionBudget({ namespace, name: names.podDisruptionBudget }),
+    apply: () =>
+      clients.policy.patchNamespacedPodDisruptionBudget(
+        {
+          namespace,
+          name: names.podDisruptionBudget,
+          body: buildPodDisruptionBudget(cluster),
+          fieldManager,
+          force: true,
+        },
+        serverSideApply,
+      ),
+  });
+  const statefulSet = await applyObject(events, "StatefulSet", names.statefulSet, {
+    read: () => clients.apps.readNamespacedStatefulSet({ namespace, name: names.statefulSet }),
+    apply: () =>
+      clients.apps.patchNamespacedStatefulSet(
+        {
+          namespace,
+          name: names.statefulSet,
+          body: buildStatefulSet(cluster, { secretName: names.secret }),
+          fieldManager,
+          force: true,
+        },
+        serverSideApply,
+      ),
+  });
+
+  await updateStatus(clients, cluster, statefulSet.spec?.replicas, events);
+  return "reconciled";
+}
+
+/**
+ * Nothing to clean up by hand: every owned object carries an owner reference, so the
+ * garbage collector removes them once the PaxosCluster is gone, and the StatefulSet's
+ * persistentVolumeClaimRetentionPolicy (whenDeleted: Delete) takes the PVCs with it. The
+ * operator must not delete the StatefulSet itself (see buildStatefulSet). The finalizer
+ * only marks the point where deletion-time work (e.g. leaving a fenced state) will go.
+ */
+async function finalize(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  events: EventRecorder,
+): Promise<void> {
+  const finalizers = cluster.metadata.finalizers ?? [];
+  if (!finalizers.includes(finalizerName)) return;
+  await events.normal(
+    "Deleting",
+    "The cluster is being deleted; its objects go with it through their owner references.",
+  );
+  await step("removing the finalizer", () =>
+    setFinalizers(
+      clients,
+      cluster,
+      finalizers.filter((finalizer) => finalizer !== finalizerName),
+    ),
+  );
+}
+
+/**
+ * A merge patch with the resourceVersion: if anyone changed the object since it was read,
+ * the API server answers 409 and the key is retried, so no other finalizer is lost.
+ */
+async function setFinalizers(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  finalizers: readonly string[],
+): Promise<void> {
+  await clients.objects.patchNamespacedCustomObject(
+    {
+      group,
+      version,
+      plural,
+      namespace: cluster.metadata.namespace,
+      name: cluster.metadata.name,
+      body: { metadata: { finalizers, resourceVersion: cluster.metadata.resourceVersion } },
+    },
+    mergePatch,
+  );
+}
+
+/** The Secret's values are random and made once: regenerating them would split the members. */
+async function ensureSecret(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  events: EventRecorder,
+): Promise<void> {
+  const namespace = cluster.metadata.namespace;
+  const name = clusterObjectNames(cluster).secret;
+  const existing = await step(`reading Secret ${name}`, () =>
+    readOptional(() => clients.core.readNamespacedSecret({ namespace, name })),
+  );
+  if (existing !== undefined) return;
+  const body = buildSecret(cluster, {
+    clusterSecret: randomBytes(32).toString("base64url"),
+    adminToken: randomBytes(32).toString("base64url"),
+  });
+  try {
+    await clients.core.createNamespacedSecret({ namespace, body, fieldManager });
+  } catch (error) {
+    // Created by another pass since we read it: keep theirs.
+    if (isApiError(error, 409)) return;
+    throw wrapError(`creating Secret ${name}`, error);
+  }
+  await events.normal("SecretCreated", `Created Secret ${name} with a new cluster secret and admin token.`);
+}
+
+interface ApplyActions<T extends { metadata?: V1ObjectMeta }> {
+  readonly read: () => Promise<T>;
+  readonly apply: () => Promise<T>;
+}
+
+/** Applies one object and records an Event if that created or changed it. */
+async function applyObject<T extends { metadata?: V1ObjectMeta }>(
+  events: EventRecorder,
+  kind: string,
+  name: string,
+  actions: ApplyActions<T>,
+): Promise<T> {
+  const before = await step(`reading ${kind} ${name}`, () => readOptional(actions.read));
+  const after = await step(`applying ${kind} ${name}`, actions.apply);
+  if (before === undefined) {
+    await events.normal(`${kind}Created`, `Created ${kind} ${name}.`);
+  } else if (changedBy(before, after)) {
+    await events.normal(`${kind}Updated`, `Updated ${kind} ${name} to match the spec.`);
+  }
+  return after;
+}
+
+/**
+ * Whether our apply changed the object. A no-op server-side apply keeps the
+ * resourceVersion; for objects with a generation, compare that instead, so that a status
+ * update by another controller between our read and our apply does not count.
+ */
+function changedBy(before: { metadata?: V1ObjectMeta }, after: { metadata?: V1ObjectMeta }): boolean {
+  const generations = [before.metadata?.generation, after.metadata?.generation];
+  if (generations[0] !== undefined && generations[1] !== undefined) return generations[0] !== generations[1];
+  return before.metadata?.resourceVersion !== after.metadata?.resourceVersion;
+}
+
+async function updateStatus(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  statefulSetReplicas: number | undefined,
+  events: EventRecorder,
+): Promise<void> {
+  const namespace = cluster.metadata.namespace;
+  const selector = selectorString(cluster);
+  const pods = await step("listing the cluster's pods", () =>
+    clients.core.listNamespacedPod({ namespace, labelSelector: selector }),
+  );
+  const live = pods.items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
+  const ready = live.filter((pod) =>
+    (pod.status?.conditions ?? []).some(
+      (condition) => condition.type === "Ready" && condition.status === "True",
+    ),
+  );
+  const previousConditions = (cluster.status?.conditions ?? []) as unknown as readonly ClusterCondition[];
+  const status = computeStatus({
+    generation: cluster.metadata.generation ?? 0,
+    desiredReplicas: cluster.spec.replicas,
+    podsFound: live.length,
+    podsReady: ready.length,
+    statefulSetReplicas,
+    selector,
+    previousConditions,
+    now: kubernetesTime(new Date()),
+  });
+  const previousPhase = cluster.status?.phase;
+  await step("updating the status", () =>
+    clients.objects.patchNamespacedCustomObjectStatus(
+      { group, version, plural, namespace, name: cluster.metadata.name, body: { status } },
+      mergePatch,
+    ),
+  );
+  if (previousPhase !== status.phase) {
+    const available = status.conditions.find((condition) => condition.type === "Available");
+    await events.normal("PhaseChanged", `Phase is now ${status.phase}: ${available?.message ?? ""}`.trim());
+  }
+}
+
+/**
+ * core/v1 Events on the PaxosCluster, shown by `kubectl describe paxoscluster`. Recording
+ * an Event never fails a reconcile: Events are best effort.
+ */
+export class EventRecorder {
+  readonly #core: CoreV1Api;
+  readonly #cluster: PaxosCluster;
+
+  constructor(core: CoreV1Api, cluster: PaxosCluster) {
+    this.#core = core;
+    this.#cluster = cluster;
+  }
+
+  normal(reason: string, message: string): Promise<void> {
+    return this.#record("Normal", reason, message);
+  }
+
+  warning(reason: string, message: string): Promise<void> {
+    return this.#record("Warning", reason, message);
+  }
+
+  async #record(type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    const { name, namespace, uid, resourceVersion } = this.#cluster.metadata;
+    const now = new Date();
+    try {
+      await this.#core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: {
+            name: `${name}.${now.getTime().toString(16)}${randomBytes(4).toString("hex")}`,
+            namespace,
+          },
+          involvedObject: {
+            apiVersion: paxosApiVersion,
+            kind: paxosClusterKind,
+            name,
+            namespace,
+            uid,
+            ...(resourceVersion === undefined ? {} : { resourceVersion }),
+          },
+          reason,
+          message,
+          type,
+          source: { component: fieldManager },
+          reportingComponent: fieldManager,
+          reportingInstance: fieldManager,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch {
+      // Best effort: the next decision records its own Event.
+    }
+  }
+}
