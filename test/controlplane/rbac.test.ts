@@ -1,0 +1,174 @@
+// The operator with nothing but its ClusterRole (config/rbac/role.yaml): a ServiceAccount
+// bound to that role only, a token for it, and the operator process using that token.
+// If the role lacked a permission the operator needs, the cluster would not converge.
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  PolicyV1Api,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type V1ClusterRole,
+} from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { ManagedProcess } from "../support/processes.ts";
+import { repositoryRoot } from "../support/tools.ts";
+import { waitFor } from "../support/waitFor.ts";
+
+const serverSideApply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+const crdName = "paxosclusters.paxos.dev";
+
+describe("the operator under its least-privilege ClusterRole", () => {
+  const kubeconfigPath = inject("kubeconfigPath");
+  const namespace = `rbac-test-${Date.now().toString(36)}`;
+  const roleName = `paxos-operator-${namespace}`;
+  let admin: KubeConfig;
+  let core: CoreV1Api;
+  let operator: ManagedProcess | undefined;
+  let role: V1ClusterRole;
+  const tokenKubeconfig = join(tmpdir(), `${namespace}.kubeconfig`);
+
+  beforeAll(async () => {
+    admin = new KubeConfig();
+    admin.loadFromFile(kubeconfigPath);
+    core = admin.makeApiClient(CoreV1Api);
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const extensions = admin.makeApiClient(ApiextensionsV1Api);
+
+    const crd: unknown = parse(
+      await readFile(join(repositoryRoot, "crds/paxos.dev_paxosclusters.yaml"), "utf8"),
+    );
+    await extensions.patchCustomResourceDefinition(
+      { name: crdName, body: crd as object, fieldManager: "rbac-test", force: true },
+      serverSideApply,
+    );
+    await waitFor(
+      async () =>
+        (await extensions.readCustomResourceDefinition({ name: crdName })).status?.conditions?.some(
+          (condition) => condition.type === "Established" && condition.status === "True",
+        )
+          ? true
+          : undefined,
+      { description: "the CRD to be established", timeoutMs: 30_000 },
+    );
+
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "paxos-operator" } } });
+    role = parse(await readFile(join(repositoryRoot, "config/rbac/role.yaml"), "utf8")) as V1ClusterRole;
+    await rbac.createClusterRole({ body: { ...role, metadata: { ...role.metadata, name: roleName } } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: roleName },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
+        subjects: [{ kind: "ServiceAccount", name: "paxos-operator", namespace }],
+      },
+    });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: "paxos-operator",
+      namespace,
+      body: { spec: { expirationSeconds: 3600 } },
+    });
+    const cluster = admin.getCurrentCluster();
+    if (cluster === null) throw new Error("the admin kubeconfig names no cluster");
+    await writeFile(
+      tokenKubeconfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+          { name: "test", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } },
+        ],
+        users: [{ name: "paxos-operator", user: { token: token.status?.token } }],
+        contexts: [{ name: "operator", context: { cluster: "test", user: "paxos-operator" } }],
+        "current-context": "operator",
+      }),
+      { mode: 0o600 },
+    );
+    operator = ManagedProcess.start({
+      name: "operator",
+      command: process.execPath,
+      args: [
+        join(repositoryRoot, "operator/src/main.ts"),
+        "--metrics-port=0",
+        `--namespace=${namespace}`,
+        `--leader-election-namespace=${namespace}`,
+      ],
+      logPath: join(tmpdir(), `${namespace}-operator.log`),
+      env: { ...process.env, KUBECONFIG: tokenKubeconfig },
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.deleteClusterRoleBinding({ name: roleName }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name: roleName }).catch(() => undefined);
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await rm(tokenKubeconfig, { force: true });
+  });
+
+  it("names every resource and verb, with no wildcards", () => {
+    for (const rule of role.rules ?? []) {
+      expect(rule.verbs).not.toContain("*");
+      expect(rule.resources).not.toContain("*");
+      expect(rule.apiGroups).not.toContain("*");
+    }
+  });
+
+  it("reconciles a PaxosCluster with only that role", async () => {
+    const objects = admin.makeApiClient(CustomObjectsApi);
+    await objects.createNamespacedCustomObject({
+      group: "paxos.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "paxosclusters",
+      body: {
+        apiVersion: "paxos.dev/v1alpha1",
+        kind: "PaxosCluster",
+        metadata: { name: "least" },
+        spec: { replicas: 3 },
+      },
+    });
+    const apps = admin.makeApiClient(AppsV1Api);
+    const policy = admin.makeApiClient(PolicyV1Api);
+    const statefulSet = await waitFor(
+      async () => await apps.readNamespacedStatefulSet({ namespace, name: "least" }).catch(() => undefined),
+      {
+        description: "the operator (with its ClusterRole only) to create the StatefulSet",
+        timeoutMs: 30_000,
+        abortIf: () => operator?.describeExit(),
+      },
+    );
+    expect(statefulSet.spec?.replicas).toBe(3);
+    await core.readNamespacedService({ namespace, name: "least-peers" });
+    await core.readNamespacedService({ namespace, name: "least" });
+    await core.readNamespacedSecret({ namespace, name: "least-auth" });
+    await policy.readNamespacedPodDisruptionBudget({ namespace, name: "least" });
+    const status = await waitFor(
+      async () => {
+        const cluster = (await objects.getNamespacedCustomObject({
+          group: "paxos.dev",
+          version: "v1alpha1",
+          namespace,
+          plural: "paxosclusters",
+          name: "least",
+        })) as {
+          metadata: { generation: number; finalizers?: string[] };
+          status?: { observedGeneration?: number };
+        };
+        return cluster.status?.observedGeneration === cluster.metadata.generation ? cluster : undefined;
+      },
+      { description: "the operator to write the status", timeoutMs: 30_000 },
+    );
+    expect(status.metadata.finalizers).toContain("paxos.dev/finalizer");
+    const log = await readFile(operator?.logPath ?? "", "utf8");
+    expect(log).not.toMatch(/forbidden/i);
+  });
+});
