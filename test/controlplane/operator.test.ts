@@ -2,11 +2,9 @@
 // Secret, Services, PDB and StatefulSet, follows spec changes, survives an operator restart
 // without duplicates or new secrets, and goes away whole when deleted.
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -17,9 +15,9 @@ import {
   type V1ObjectMeta,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parse } from "yaml";
 import { defaultLeaseName, type RunningOperator, runOperator } from "../../operator/src/main.ts";
 import { finalizerName } from "../../operator/src/reconciler.ts";
+import { applyPaxosClusterCrd } from "../support/crd.ts";
 import { freePort } from "../support/ports.ts";
 import { repositoryRoot } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
@@ -27,8 +25,6 @@ import { waitFor } from "../support/waitFor.ts";
 const group = "paxos.dev";
 const version = "v1alpha1";
 const plural = "paxosclusters";
-const crdName = `${plural}.${group}`;
-const serverSideApply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 interface ClusterObject {
@@ -114,27 +110,9 @@ describe("the operator", () => {
     apps = config.makeApiClient(AppsV1Api);
     policy = config.makeApiClient(PolicyV1Api);
     objects = config.makeApiClient(CustomObjectsApi);
-    const extensions = config.makeApiClient(ApiextensionsV1Api);
 
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    // Server-side apply, as crd.test.ts does: idempotent whichever suite runs first, and the
-    // typed CRD model would drop the x-kubernetes-* keys.
-    const crd: unknown = parse(
-      await readFile(join(repositoryRoot, "crds/paxos.dev_paxosclusters.yaml"), "utf8"),
-    );
-    await extensions.patchCustomResourceDefinition(
-      { name: crdName, body: crd as object, fieldManager: "operator-test", force: true },
-      serverSideApply,
-    );
-    await waitFor(
-      async () => {
-        const applied = await extensions.readCustomResourceDefinition({ name: crdName });
-        return applied.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")
-          ? true
-          : undefined;
-      },
-      { description: "the PaxosCluster CRD to be established", timeoutMs: 30_000 },
-    );
+    await applyPaxosClusterCrd(config, "operator-test");
     await start();
   });
 

@@ -5,25 +5,20 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
-  PatchStrategy,
   PolicyV1Api,
   RbacAuthorizationV1Api,
-  setHeaderOptions,
   type V1ClusterRole,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { applyPaxosClusterCrd } from "../support/crd.ts";
 import { ManagedProcess } from "../support/processes.ts";
 import { repositoryRoot } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
-
-const serverSideApply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
-const crdName = "paxosclusters.paxos.dev";
 
 describe("the operator under its least-privilege ClusterRole", () => {
   const kubeconfigPath = inject("kubeconfigPath");
@@ -40,24 +35,8 @@ describe("the operator under its least-privilege ClusterRole", () => {
     admin.loadFromFile(kubeconfigPath);
     core = admin.makeApiClient(CoreV1Api);
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    const extensions = admin.makeApiClient(ApiextensionsV1Api);
 
-    const crd: unknown = parse(
-      await readFile(join(repositoryRoot, "crds/paxos.dev_paxosclusters.yaml"), "utf8"),
-    );
-    await extensions.patchCustomResourceDefinition(
-      { name: crdName, body: crd as object, fieldManager: "rbac-test", force: true },
-      serverSideApply,
-    );
-    await waitFor(
-      async () =>
-        (await extensions.readCustomResourceDefinition({ name: crdName })).status?.conditions?.some(
-          (condition) => condition.type === "Established" && condition.status === "True",
-        )
-          ? true
-          : undefined,
-      { description: "the CRD to be established", timeoutMs: 30_000 },
-    );
+    await applyPaxosClusterCrd(admin, "rbac-test");
 
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "paxos-operator" } } });

@@ -2,26 +2,14 @@
 // endpoints and a paxosctl example; Ctrl-C stops them.
 import { rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { stopAll } from "./processes.ts";
+import { stopOnSignals } from "./processes.ts";
 import { ReplicaCluster } from "./replicaCluster.ts";
 import { repositoryRoot } from "./tools.ts";
 
 const baseDir = process.env.PAXOS_CLUSTER_DIR ?? join(repositoryRoot, ".cluster");
 const log = (message: string) => console.log(`[cluster] ${message}`);
 let cluster: ReplicaCluster | undefined;
-let stopping = false;
-
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: stopping the replicas ...`);
-  await cluster?.stop();
-  await stopAll();
-  log("stopped; no processes left running");
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+stopOnSignals("the replicas", log, async () => await cluster?.stop());
 
 try {
   await rm(baseDir, { recursive: true, force: true });

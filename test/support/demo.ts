@@ -3,7 +3,7 @@
 import { rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { type ControlPlane, startControlPlane } from "./controlPlane.ts";
-import { stopAll } from "./processes.ts";
+import { stopAll, stopOnSignals } from "./processes.ts";
 import { repositoryRoot } from "./tools.ts";
 import { pinnedVersion } from "./versions.ts";
 
@@ -11,19 +11,8 @@ const stateDir = process.env.PAXOS_DEMO_DIR ?? join(repositoryRoot, ".demo");
 const log = (message: string) => console.log(`[demo] ${message}`);
 
 let controlPlane: ControlPlane | undefined;
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log(`${signal}: stopping the control plane ...`);
-  // Newest first (the API server before etcd), so nothing waits on a dead dependency.
-  await controlPlane?.stop();
-  await stopAll();
-  log("stopped; no processes left running");
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+// Newest first (the API server before etcd), so nothing waits on a dead dependency.
+stopOnSignals("the control plane", log, async () => await controlPlane?.stop());
 
 try {
   await rm(stateDir, { recursive: true, force: true });

@@ -133,3 +133,22 @@ export function isProcessRunning(pid: number): boolean {
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((child) => child.stop()));
 }
+
+/**
+ * For long-running entry points (make demo, make cluster): on SIGINT or SIGTERM, run
+ * `stop` once, then stop whatever else this module started, say so, and exit 0.
+ */
+export function stopOnSignals(what: string, log: (message: string) => void, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping ${what} ...`);
+    await stop();
+    await stopAll();
+    log("stopped; no processes left running");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}

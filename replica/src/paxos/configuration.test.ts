@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   applyConfigChange,
-  type ConfigChange,
   type Configuration,
-  changesVoters,
   configChangeProblem,
   emptyConfiguration,
   initialConfiguration,
@@ -160,16 +158,5 @@ describe("configurations", () => {
     );
     const oneMayLead = config(["a#1", "b#1"], { fenced: ["b#1"], learners: ["d#1"] });
     expect(configChangeProblem(oneMayLead, { type: "remove", member: "d#1" })).toBeUndefined();
-  });
-
-  it("promotion, and removal or eviction of a voter, change the voters; nothing else does", () => {
-    const current = config(["a#1", "b#1"], { learners: ["d#1"] });
-    const changes = (type: ConfigChange["type"], member: string) => changesVoters(current, { type, member });
-    expect(changes("promote", "d#1")).toBe(true);
-    expect(changes("remove", "a#1")).toBe(true);
-    expect(changes("evict", "b#1")).toBe(true);
-    expect(changes("remove", "d#1")).toBe(false);
-    expect(changes("evict", "d#1")).toBe(false);
-    for (const type of ["addLearner", "fence", "unfence"] as const) expect(changes(type, "a#1")).toBe(false);
   });
 });

@@ -75,21 +75,6 @@ export const isFenced = (configuration: Configuration, member: string) =>
 export const isEvicted = (configuration: Configuration, member: string) =>
   configuration.evicted.includes(member);
 
-/** Promote, and removal or eviction of a voter, change quorums: one at a time. */
-export function changesVoters(configuration: Configuration, change: ConfigChange): boolean {
-  switch (change.type) {
-    case "promote":
-      return true;
-    case "remove":
-    case "evict":
-      return isVoter(configuration, change.member);
-    case "addLearner":
-    case "fence":
-    case "unfence":
-      return false;
-  }
-}
-
 /** Why `change` cannot apply to `configuration`, or undefined when it can. */
 export function configChangeProblem(configuration: Configuration, change: ConfigChange): string | undefined {
   let member: MemberId;
