@@ -1,0 +1,55 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { launchArgv, launchScript, orderMounts, shellQuote } from "./launch.ts";
+
+describe("launch", () => {
+  it("quotes for the shell", () => {
+    expect(shellQuote("/a/b-c.d")).toBe("/a/b-c.d");
+    expect(shellQuote("it's $x")).toBe("'it'\\''s $x'");
+    expect(execFileSync("/bin/sh", ["-c", `printf %s ${shellQuote("it's $x `y`")}`]).toString()).toBe(
+      "it's $x `y`",
+    );
+  });
+
+  it("mounts parents first and anything hiding another source last", () => {
+    const mounts = [
+      { source: "/tmp/state/pods/a/volumes/tmp", target: "/tmp", readOnly: false },
+      { source: "/tmp/state/pods/a/volumes/auth", target: "/etc/paxos/auth", readOnly: true },
+      { source: "/tmp/state/volumes/pv-1", target: "/data", readOnly: false },
+      { source: "/tmp/state/volumes/pv-2", target: "/data/sub", readOnly: false },
+    ];
+    expect(orderMounts(mounts).map((m) => m.target)).toEqual([
+      "/data",
+      "/data/sub",
+      "/etc/paxos/auth",
+      "/tmp",
+    ]);
+    expect(
+      orderMounts([{ source: "/s", target: "/opt", readOnly: false }], ["/opt/app/main.js"]).map(
+        (m) => m.target,
+      ),
+    ).toEqual(["/opt"]);
+  });
+
+  it("builds an exec chain that ends in the container's argv", () => {
+    const argv = launchArgv({
+      netnsPath: "/run/netns/pxa1-1",
+      hostname: "demo-0",
+      hostsFile: "/s/hosts",
+      resolvConf: "/s/resolv.conf",
+      mounts: [{ source: "/s/auth", target: "/etc/auth", readOnly: true }],
+      workingDir: "/work dir",
+      argv: ["/usr/bin/node", "main.ts", "--name=demo-0"],
+    });
+    expect(argv.slice(0, 5)).toEqual(["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", "nsenter"]);
+    expect(argv.slice(-4)).toEqual(["sh", "/usr/bin/node", "main.ts", "--name=demo-0"]);
+    const script = argv[argv.length - 5] ?? "";
+    expect(script).toContain("mount --bind /s/hosts /etc/hosts");
+    expect(script).toContain("mount -o remount,bind,ro /etc/auth");
+    expect(script).toContain("cd '/work dir'");
+    expect(script.endsWith('exec "$@"')).toBe(true);
+    expect(launchScript({ hostname: "h", hostsFile: "/h", resolvConf: "/r", mounts: [] }, [])).not.toContain(
+      "cd ",
+    );
+  });
+});
