@@ -9,8 +9,9 @@
 #   kubectl                  hack/kubernetes
 #   helm                     hack/helm        (helm.sh/helm/v3/cmd/helm)
 #   lincheck                 hack/lincheck    (our Porcupine checker)
+#   kind                     hack/kind        (sigs.k8s.io/kind; only when named: hack/e2e-kind.sh)
 #
-# Usage: hack/tools.sh [tool...]      (no arguments: all of them)
+# Usage: hack/tools.sh [tool...]      (no arguments: all of them but kind)
 #
 # Binaries are cached outside the work tree, one directory per tool and version:
 #   ${PAXOS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/paxos-operator}/<name>-<version>/<name>
@@ -84,6 +85,7 @@ tool_version() {
     etcd) echo "$ETCD_VERSION" ;;
     kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) echo "$KUBERNETES_VERSION" ;;
     helm) echo "$HELM_VERSION" ;;
+    kind) echo "$KIND_VERSION" ;;
     lincheck) lincheck_version ;;
     *) return 1 ;;
   esac
@@ -142,6 +144,11 @@ build_settings() {
       for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
         BUILD_LDFLAGS+=" -X $pkg.k8sVersionMajor=$k8s_major -X $pkg.k8sVersionMinor=$k8s_minor"
       done
+      ;;
+    kind)
+      BUILD_DIR=$HACK_DIR/kind
+      BUILD_PKG=sigs.k8s.io/kind
+      check_pin "$BUILD_DIR/go.mod" sigs.k8s.io/kind "$version"
       ;;
     lincheck)
       BUILD_DIR=$HACK_DIR/lincheck

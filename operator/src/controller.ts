@@ -1,9 +1,12 @@
-// Watches PaxosClusters and the StatefulSets they own, and reconciles each changed cluster
-// through one work queue: a cluster is never reconciled by two workers at once, failures
-// back off per cluster, and a periodic resync catches anything a watch missed.
+// Watches PaxosClusters, the StatefulSets they own and their members' pods, and reconciles
+// each changed cluster through one work queue: a cluster is never reconciled by two workers
+// at once, failures back off per cluster, each cluster is looked at again on a schedule
+// (member health is polled, not watched), and a periodic resync catches anything a watch
+// missed.
 import {
   ADD,
   AppsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   DELETE,
   ERROR,
@@ -17,11 +20,12 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { paxosClusterKind } from "./builders/index.ts";
+import { type PaxosClusterPhase, paxosClusterKind } from "./builders/index.ts";
 import {
   type KubernetesClients,
   makeClients,
   ReconcileError,
+  type ReconcileOptions,
   type ReconcileOutcome,
   reconcile,
 } from "./reconciler.ts";
@@ -39,6 +43,8 @@ export interface ControllerOptions {
   /** Every cluster is reconciled at least this often, changed or not. */
   readonly resyncPeriodMs?: number;
   readonly backoff?: BackoffOptions;
+  /** Member probing: how often and with what timeout. */
+  readonly reconcileOptions?: ReconcileOptions;
   /** Called after each reconcile, for metrics. */
   readonly onReconcile?: (result: ReconcileResult, durationSeconds: number) => void;
 }
@@ -59,6 +65,8 @@ export class Controller {
   readonly #restartTimers = new Set<NodeJS.Timeout>();
   /** Per informer: consecutive failures since its last successful list. */
   readonly #informerFailures = new Map<string, number>();
+  /** The phase each cluster's last reconcile reported, for the clusters-by-phase metric. */
+  readonly #phases = new Map<string, PaxosClusterPhase>();
   #resyncTimer: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
@@ -73,6 +81,13 @@ export class Controller {
   /** Keys waiting to be reconciled (queued or backing off). */
   get queueDepth(): number {
     return this.#queue.depth;
+  }
+
+  /** How many clusters are in each phase, as their last reconciles found them. */
+  get clustersByPhase(): ReadonlyMap<PaxosClusterPhase, number> {
+    const counts = new Map<PaxosClusterPhase, number>();
+    for (const phase of this.#phases.values()) counts.set(phase, (counts.get(phase) ?? 0) + 1);
+    return counts;
   }
 
   /** True once every informer has listed its objects (and until stop). */
@@ -92,6 +107,7 @@ export class Controller {
     const { config, namespace } = this.#options;
     const objects = config.makeApiClient(CustomObjectsApi);
     const apps = config.makeApiClient(AppsV1Api);
+    const core = config.makeApiClient(CoreV1Api);
     const group = "paxos.dev";
     const version = "v1alpha1";
     const plural = "paxosclusters";
@@ -146,9 +162,33 @@ export class Controller {
     statefulSets.on(UPDATE, enqueueOwner);
     statefulSets.on(DELETE, enqueueOwner);
 
+    // Members' pods: a pod that starts, becomes ready or goes away changes the status. The
+    // pods are the StatefulSet's, so they map to their cluster by the instance label.
+    const pods = makeInformer<KubernetesObject>(
+      config,
+      `/api/v1${scope}/pods`,
+      this.#listed(
+        "Pods",
+        async () =>
+          (namespace === undefined
+            ? await core.listPodForAllNamespaces({ labelSelector })
+            : await core.listNamespacedPod({
+                namespace,
+                labelSelector,
+              })) as KubernetesListObject<KubernetesObject>,
+      ),
+      labelSelector,
+    );
+    const enqueueInstance = (object: KubernetesObject) =>
+      this.#enqueue(object.metadata?.namespace, object.metadata?.labels?.["app.kubernetes.io/instance"]);
+    pods.on(ADD, enqueueInstance);
+    pods.on(UPDATE, enqueueInstance);
+    pods.on(DELETE, enqueueInstance);
+
     for (const [what, informer] of [
       ["PaxosClusters", clusters],
       ["StatefulSets", statefulSets],
+      ["Pods", pods],
     ] as const) {
       this.#informers.push(informer);
       // A watch that fails (410 Gone, a dropped connection) stops its informer: start it
@@ -239,9 +279,18 @@ export class Controller {
     const started = performance.now();
     let result: ReconcileResult;
     try {
-      const outcome: ReconcileOutcome = await reconcile(this.#clients, namespace, name);
+      const outcome: ReconcileOutcome = await reconcile(
+        this.#clients,
+        namespace,
+        name,
+        this.#options.reconcileOptions,
+      );
       this.#queue.forget(key);
       result = "success";
+      if (outcome.kind === "reconciled") {
+        this.#phases.set(key, outcome.phase);
+        this.#queue.addAfter(key, outcome.requeueAfterMs);
+      } else this.#phases.delete(key);
       logger.debug({ outcome }, "reconciled");
     } catch (error) {
       if (error instanceof ReconcileError && error.code === 409) {

@@ -8,6 +8,7 @@ import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import express from "express";
 import { pino } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { paxosClusterPhases } from "./builders/index.ts";
 import { Controller, type ReconcileResult } from "./controller.ts";
 import { LeaderElector } from "./leaderElection.ts";
 
@@ -135,6 +136,16 @@ export async function runOperator(options: OperatorOptions, config: KubeConfig):
     registers: [registry],
     collect() {
       this.set(controller?.queueDepth ?? 0);
+    },
+  });
+  new Gauge({
+    name: "paxos_operator_clusters",
+    help: "PaxosClusters this operator reconciles, by the phase their last reconcile found.",
+    labelNames: ["phase"] as const,
+    registers: [registry],
+    collect() {
+      const counts = controller?.clustersByPhase ?? new Map<string, number>();
+      for (const phase of paxosClusterPhases) this.set({ phase }, counts.get(phase) ?? 0);
     },
   });
   const elector =

@@ -20,12 +20,18 @@ import {
   buildSecret,
   buildStatefulSet,
   clusterObjectNames,
+  dataVolumeName,
   type PaxosCluster,
+  type PaxosClusterPhase,
+  type PaxosClusterStatus,
   paxosApiVersion,
   paxosClusterKind,
   selectorString,
 } from "./builders/index.ts";
-import { type ClusterCondition, computeStatus, kubernetesTime } from "./status.ts";
+import { probeMembers } from "./memberProbe.ts";
+import { assessMembers } from "./members.ts";
+import { isLargerQuantity } from "./quantity.ts";
+import { type ClusterCondition, type ComputedStatus, computeStatus, kubernetesTime } from "./status.ts";
 
 export const finalizerName = "paxos.dev/finalizer";
 export const fieldManager = "paxos-operator";
@@ -53,7 +59,21 @@ export function makeClients(config: KubeConfig): KubernetesClients {
   };
 }
 
-export type ReconcileOutcome = "absent" | "deleted" | "reconciled";
+export type ReconcileOutcome =
+  | { readonly kind: "absent" }
+  | { readonly kind: "deleted" }
+  /** requeueAfterMs: when to look again even if nothing changes (member health is polled). */
+  | { readonly kind: "reconciled"; readonly phase: PaxosClusterPhase; readonly requeueAfterMs: number };
+
+export interface ReconcileOptions {
+  /** How often a settled cluster's members are probed. */
+  readonly healthIntervalMs?: number;
+  readonly probeTimeoutMs?: number;
+}
+
+/** A cluster that is forming or changing is looked at more often than a settled one. */
+const busyIntervalMs = 2_000;
+const defaultHealthIntervalMs = 10_000;
 
 export function isApiError(error: unknown, code: number): boolean {
   return error instanceof ApiException && error.code === code;
@@ -108,6 +128,7 @@ export async function reconcile(
   clients: KubernetesClients,
   namespace: string,
   name: string,
+  options: ReconcileOptions = {},
 ): Promise<ReconcileOutcome> {
   const cluster = await step(`reading PaxosCluster ${namespace}/${name}`, () =>
     readOptional(
@@ -121,12 +142,20 @@ export async function reconcile(
         })) as PaxosCluster,
     ),
   );
-  if (cluster === undefined) return "absent";
+  if (cluster === undefined) return { kind: "absent" };
   const events = new EventRecorder(clients.core, cluster);
 
   if (cluster.metadata.deletionTimestamp !== undefined) {
     await finalize(clients, cluster, events);
-    return "deleted";
+    return { kind: "deleted" };
+  }
+
+  if (cluster.spec.paused) {
+    // Paused: change nothing, keep reporting. The StatefulSet is read, not applied.
+    const statefulSet = await step(`reading StatefulSet ${cluster.metadata.name}`, () =>
+      readOptional(() => clients.apps.readNamespacedStatefulSet({ namespace, name: cluster.metadata.name })),
+    );
+    return await updateStatus(clients, cluster, statefulSet?.spec?.replicas, events, options);
   }
 
   if (!(cluster.metadata.finalizers ?? []).includes(finalizerName)) {
@@ -176,14 +205,23 @@ export async function reconcile(
         serverSideApply,
       ),
   });
+  const existingStatefulSet = await step(`reading StatefulSet ${names.statefulSet}`, () =>
+    readOptional(() => clients.apps.readNamespacedStatefulSet({ namespace, name: names.statefulSet })),
+  );
+  const existingClaimSize = existingStatefulSet?.spec?.volumeClaimTemplates?.find(
+    (template) => template.metadata?.name === dataVolumeName,
+  )?.spec?.resources?.requests?.storage;
   const statefulSet = await applyObject(events, "StatefulSet", names.statefulSet, {
-    read: () => clients.apps.readNamespacedStatefulSet({ namespace, name: names.statefulSet }),
+    read: async () => existingStatefulSet,
     apply: () =>
       clients.apps.patchNamespacedStatefulSet(
         {
           namespace,
           name: names.statefulSet,
-          body: buildStatefulSet(cluster, { secretName: names.secret }),
+          body: buildStatefulSet(cluster, {
+            secretName: names.secret,
+            ...(existingClaimSize === undefined ? {} : { existingClaimSize }),
+          }),
           fieldManager,
           force: true,
         },
@@ -191,8 +229,53 @@ export async function reconcile(
       ),
   });
 
-  await updateStatus(clients, cluster, statefulSet.spec?.replicas, events);
-  return "reconciled";
+  await expandVolumes(clients, cluster, events);
+  return await updateStatus(clients, cluster, statefulSet.spec?.replicas, events, options);
+}
+
+/**
+ * The StatefulSet's volumeClaimTemplates are immutable, so a larger spec.storage.size is
+ * written to each member's PVC; the storage class's resizer does the rest. (The CRD rejects
+ * a smaller size at apply time.) A PVC that is already as large or larger is left alone.
+ */
+async function expandVolumes(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  events: EventRecorder,
+): Promise<void> {
+  const namespace = cluster.metadata.namespace;
+  const wanted = String(cluster.spec.storage.size);
+  const claims = await step("listing the cluster's PersistentVolumeClaims", () =>
+    clients.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selectorString(cluster) }),
+  );
+  for (const claim of claims.items) {
+    const name = claim.metadata?.name ?? "";
+    const requested = claim.spec?.resources?.requests?.storage;
+    if (claim.metadata?.deletionTimestamp !== undefined || !isLargerQuantity(wanted, requested)) continue;
+    try {
+      await clients.core.patchNamespacedPersistentVolumeClaim(
+        {
+          namespace,
+          name,
+          body: { spec: { resources: { requests: { storage: wanted } } } },
+          fieldManager,
+        },
+        mergePatch,
+      );
+      await events.normal(
+        "VolumeExpanding",
+        `Asked for PersistentVolumeClaim ${name} to grow from ${requested} to ${wanted}.`,
+      );
+    } catch (error) {
+      // The API server refuses when the storage class does not allow expansion or the
+      // claim is not bound yet: say so, and keep reconciling the rest.
+      const reason = wrapError(`expanding PersistentVolumeClaim ${name}`, error);
+      await events.warning(
+        "VolumeExpansionFailed",
+        `${reason instanceof Error ? reason.message : String(reason)}. Expansion needs a bound claim whose StorageClass has allowVolumeExpansion: true.`,
+      );
+    }
+  }
 }
 
 /**
@@ -271,7 +354,8 @@ async function ensureSecret(
 }
 
 interface ApplyActions<T extends { metadata?: V1ObjectMeta }> {
-  readonly read: () => Promise<T>;
+  /** The object as it is, or undefined (or a 404) when it does not exist. */
+  readonly read: () => Promise<T | undefined>;
   readonly apply: () => Promise<T>;
 }
 
@@ -308,7 +392,8 @@ async function updateStatus(
   cluster: PaxosCluster,
   statefulSetReplicas: number | undefined,
   events: EventRecorder,
-): Promise<void> {
+  options: ReconcileOptions,
+): Promise<ReconcileOutcome> {
   const namespace = cluster.metadata.namespace;
   const selector = selectorString(cluster);
   const pods = await step("listing the cluster's pods", () =>
@@ -320,6 +405,12 @@ async function updateStatus(
       (condition) => condition.type === "Ready" && condition.status === "True",
     ),
   );
+  const probes = await probeMembers(
+    live.map((pod) => ({ pod: pod.metadata?.name ?? "", ip: pod.status?.podIP })),
+    options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs },
+  );
+  const now = kubernetesTime(new Date());
+  const members = assessMembers(probes, cluster.status?.members ?? [], now);
   const previousConditions = (cluster.status?.conditions ?? []) as unknown as readonly ClusterCondition[];
   const status = computeStatus({
     generation: cluster.metadata.generation ?? 0,
@@ -328,19 +419,59 @@ async function updateStatus(
     podsReady: ready.length,
     statefulSetReplicas,
     selector,
+    members,
+    bootstrapped: cluster.status?.bootstrapped === true,
+    paused: cluster.spec.paused,
     previousConditions,
-    now: kubernetesTime(new Date()),
+    now,
   });
-  const previousPhase = cluster.status?.phase;
   await step("updating the status", () =>
     clients.objects.patchNamespacedCustomObjectStatus(
       { group, version, plural, namespace, name: cluster.metadata.name, body: { status } },
       mergePatch,
     ),
   );
-  if (previousPhase !== status.phase) {
-    const available = status.conditions.find((condition) => condition.type === "Available");
-    await events.normal("PhaseChanged", `Phase is now ${status.phase}: ${available?.message ?? ""}`.trim());
+  await recordTransitions(events, cluster.status, status);
+  const settled = status.conditions.some(
+    (condition) => condition.type === "Progressing" && condition.status === "False",
+  );
+  return {
+    kind: "reconciled",
+    phase: status.phase,
+    requeueAfterMs: settled ? (options.healthIntervalMs ?? defaultHealthIntervalMs) : busyIntervalMs,
+  };
+}
+
+/** One Event per change people care about: phase, bootstrap, leader, a condition's status. */
+async function recordTransitions(
+  events: EventRecorder,
+  before: PaxosClusterStatus | undefined,
+  after: ComputedStatus,
+): Promise<void> {
+  const conditionOf = (type: string) => after.conditions.find((condition) => condition.type === type);
+  if (before?.bootstrapped !== true && after.bootstrapped)
+    await events.normal(
+      "Bootstrapped",
+      "The initial members formed the cluster; it will never bootstrap again.",
+    );
+  if (before?.phase !== after.phase) {
+    const available = conditionOf("Available");
+    await events.normal("PhaseChanged", `Phase is now ${after.phase}: ${available?.message ?? ""}`.trim());
+  }
+  if ((before?.leader ?? null) !== after.leader && after.leader !== null)
+    await events.normal(
+      "LeaderChanged",
+      before?.leader === undefined
+        ? `${after.leader} leads.`
+        : `${after.leader} leads (was ${before.leader}).`,
+    );
+  for (const type of ["QuorumAtRisk", "Paused"]) {
+    const next = conditionOf(type);
+    const previous = (before?.conditions ?? []).find((condition) => condition.type === type);
+    if (next === undefined || previous?.status === next.status) continue;
+    if (type === "QuorumAtRisk" && next.status === "True") await events.warning(next.reason, next.message);
+    else if (type === "Paused" && (next.status === "True" || previous !== undefined))
+      await events.normal(next.status === "True" ? "ReconcilePaused" : "ReconcileResumed", next.message);
   }
 }
 

@@ -1,5 +1,47 @@
 import { describe, expect, it } from "vitest";
+import type { PaxosMemberHealth, PaxosMemberStatus } from "./builders/index.ts";
+import type { MemberAssessment } from "./members.ts";
 import { type ClusterCondition, computeStatus, kubernetesTime, type ObservedCluster } from "./status.ts";
+
+const noMembers: MemberAssessment = {
+  members: [],
+  leader: undefined,
+  configuration: undefined,
+  voters: 0,
+  healthyVoters: 0,
+  formed: false,
+};
+
+const member = (name: string, health: PaxosMemberHealth, voter = true): PaxosMemberStatus => ({
+  name,
+  incarnation: `${name}-inc`,
+  health,
+  voter,
+});
+
+/** A formed cluster of `voters` members in which the listed ones are not healthy. */
+const formed = (
+  voters: number,
+  unhealthy: Record<string, PaxosMemberStatus["health"]> = {},
+): MemberAssessment => {
+  const members = Array.from({ length: voters }, (_, ordinal) => {
+    const name = `orders-${ordinal}`;
+    return member(name, unhealthy[name] ?? "healthy");
+  });
+  return {
+    members,
+    leader: "orders-0",
+    configuration: {
+      voters: members.map((m) => `${m.name}#${m.incarnation}`),
+      learners: [],
+      fenced: [],
+      evicted: [],
+    },
+    voters,
+    healthyVoters: members.filter((m) => m.health === "healthy").length,
+    formed: true,
+  };
+};
 
 const observed = (overrides: Partial<ObservedCluster> = {}): ObservedCluster => ({
   generation: 2,
@@ -8,6 +50,9 @@ const observed = (overrides: Partial<ObservedCluster> = {}): ObservedCluster => 
   podsReady: 0,
   statefulSetReplicas: 3,
   selector: "app.kubernetes.io/instance=orders,app.kubernetes.io/name=paxos-replica",
+  members: noMembers,
+  bootstrapped: false,
+  paused: false,
   previousConditions: [],
   now: "2026-01-01T00:00:10Z",
   ...overrides,
@@ -17,15 +62,23 @@ const byType = (conditions: readonly ClusterCondition[], type: string) =>
   conditions.find((condition) => condition.type === type);
 
 describe("computeStatus", () => {
-  it("reports a cluster without ready pods as Pending and not available", () => {
-    const status = computeStatus(observed({ podsFound: 3 }));
-    expect(status).toMatchObject({ observedGeneration: 2, phase: "Pending", replicas: 3, readyReplicas: 0 });
+  it("reports a cluster without pods as Pending, not available, not formed", () => {
+    const status = computeStatus(observed());
+    expect(status).toMatchObject({
+      observedGeneration: 2,
+      phase: "Pending",
+      replicas: 0,
+      readyReplicas: 0,
+      leader: null,
+      bootstrapped: false,
+      members: [],
+    });
     expect(status.selector).toBe("app.kubernetes.io/instance=orders,app.kubernetes.io/name=paxos-replica");
     expect(byType(status.conditions, "Available")).toEqual({
       type: "Available",
       status: "False",
-      reason: "NoReadyMembers",
-      message: "No member is ready yet (3 of 3 pods exist); a quorum needs 2 ready members.",
+      reason: "NoMembers",
+      message: "No member's pod exists yet; the 3 initial members form the cluster once they start.",
       observedGeneration: 2,
       lastTransitionTime: "2026-01-01T00:00:10Z",
     });
@@ -33,9 +86,21 @@ describe("computeStatus", () => {
       status: "True",
       reason: "WaitingForMembers",
     });
-    expect(byType(status.conditions, "Degraded")).toMatchObject({
+    expect(byType(status.conditions, "Degraded")).toMatchObject({ status: "False", reason: "NotAvailable" });
+    expect(byType(status.conditions, "QuorumAtRisk")).toMatchObject({
+      status: "Unknown",
+      reason: "NotFormed",
+    });
+    expect(byType(status.conditions, "Paused")).toMatchObject({ status: "False", reason: "Reconciling" });
+  });
+
+  it("is Bootstrapping while pods exist but the members have not formed the cluster", () => {
+    const status = computeStatus(observed({ podsFound: 3, podsReady: 0 }));
+    expect(status.phase).toBe("Bootstrapping");
+    expect(byType(status.conditions, "Available")).toMatchObject({
       status: "False",
-      reason: "NotYetAvailable",
+      reason: "Bootstrapping",
+      message: "The initial members have not formed the cluster yet: 3 of 3 pods exist, 0 are ready.",
     });
   });
 
@@ -47,31 +112,80 @@ describe("computeStatus", () => {
     });
   });
 
-  it("is Degraded below quorum and when a minority is not ready, Running when all are", () => {
-    expect(computeStatus(observed({ podsFound: 3, podsReady: 1 })).phase).toBe("Degraded");
-    expect(
-      byType(computeStatus(observed({ podsFound: 3, podsReady: 1 })).conditions, "Available"),
-    ).toMatchObject({
-      status: "False",
-      reason: "QuorumNotReady",
-    });
-    const minorityDown = computeStatus(observed({ podsFound: 3, podsReady: 2 }));
-    expect(minorityDown.phase).toBe("Degraded");
-    expect(byType(minorityDown.conditions, "Available")).toMatchObject({
+  it("records the bootstrap once the members formed the cluster, and keeps it", () => {
+    const running = computeStatus(observed({ podsFound: 3, podsReady: 3, members: formed(3) }));
+    expect(running).toMatchObject({ phase: "Running", bootstrapped: true, leader: "orders-0" });
+    expect(byType(running.conditions, "Available")).toMatchObject({
       status: "True",
-      reason: "QuorumReady",
+      reason: "QuorumHealthy",
+      message: "3 of 3 voting members are healthy (a quorum is 2); orders-0 leads.",
     });
-    expect(byType(minorityDown.conditions, "Degraded")).toMatchObject({
-      status: "True",
-      reason: "MembersNotReady",
-    });
-    const healthy = computeStatus(observed({ podsFound: 3, podsReady: 3 }));
-    expect(healthy.phase).toBe("Running");
-    expect(byType(healthy.conditions, "Progressing")).toMatchObject({ status: "False", reason: "Settled" });
-    expect(byType(healthy.conditions, "Degraded")).toMatchObject({
+    expect(byType(running.conditions, "Progressing")).toMatchObject({ status: "False", reason: "Settled" });
+    expect(byType(running.conditions, "QuorumAtRisk")).toMatchObject({
       status: "False",
-      reason: "AllMembersReady",
+      reason: "FaultTolerant",
+      message: "The cluster keeps its quorum through 1 more member failure.",
     });
+    // Every member unreachable afterwards: still bootstrapped, now without a leader.
+    const dark = computeStatus(observed({ podsFound: 3, bootstrapped: true }));
+    expect(dark).toMatchObject({ phase: "Degraded", bootstrapped: true, leader: null });
+    expect(byType(dark.conditions, "Available")).toMatchObject({ status: "False", reason: "NoLeader" });
+    expect(byType(dark.conditions, "QuorumAtRisk")).toMatchObject({ status: "True", reason: "NoQuorum" });
+  });
+
+  it("is Degraded and at risk with one of three members unhealthy", () => {
+    const status = computeStatus(
+      observed({ podsFound: 3, podsReady: 2, members: formed(3, { "orders-2": "unreachable" }) }),
+    );
+    expect(status.phase).toBe("Degraded");
+    expect(byType(status.conditions, "Available")).toMatchObject({ status: "True" });
+    expect(byType(status.conditions, "Degraded")).toMatchObject({
+      status: "True",
+      reason: "MembersUnhealthy",
+      message: "Not healthy: orders-2 (unreachable).",
+    });
+    expect(byType(status.conditions, "QuorumAtRisk")).toMatchObject({
+      status: "True",
+      reason: "OneFailureFromQuorumLoss",
+    });
+  });
+
+  it("is not available when a majority of voters is unhealthy, even with a leader", () => {
+    const status = computeStatus(
+      observed({
+        podsFound: 3,
+        podsReady: 1,
+        members: formed(3, { "orders-1": "lagging", "orders-2": "fenced" }),
+      }),
+    );
+    expect(status.phase).toBe("Degraded");
+    expect(byType(status.conditions, "Available")).toMatchObject({
+      status: "False",
+      reason: "QuorumUnhealthy",
+      message: "Only 1 of 3 voting members are healthy; a quorum needs 2.",
+    });
+  });
+
+  it("says a single member has no redundancy", () => {
+    const status = computeStatus(
+      observed({
+        desiredReplicas: 1,
+        statefulSetReplicas: 1,
+        podsFound: 1,
+        podsReady: 1,
+        members: formed(1),
+      }),
+    );
+    expect(status.phase).toBe("Running");
+    expect(byType(status.conditions, "QuorumAtRisk")).toMatchObject({
+      status: "True",
+      reason: "SingleMember",
+    });
+  });
+
+  it("reports a paused spec", () => {
+    const status = computeStatus(observed({ paused: true }));
+    expect(byType(status.conditions, "Paused")).toMatchObject({ status: "True", reason: "SpecPaused" });
   });
 
   it("keeps lastTransitionTime while a condition's status stays the same", () => {
@@ -81,12 +195,13 @@ describe("computeStatus", () => {
         now: "2026-01-01T00:05:00Z",
         podsFound: 3,
         podsReady: 3,
+        members: formed(3),
         previousConditions: first.conditions,
       }),
     );
-    // Available flipped to True; Degraded stayed False.
+    // Available flipped to True; Paused stayed False.
     expect(byType(second.conditions, "Available")?.lastTransitionTime).toBe("2026-01-01T00:05:00Z");
-    expect(byType(second.conditions, "Degraded")?.lastTransitionTime).toBe("2026-01-01T00:00:00Z");
+    expect(byType(second.conditions, "Paused")?.lastTransitionTime).toBe("2026-01-01T00:00:00Z");
   });
 });
 

@@ -1,6 +1,7 @@
 // The PaxosCluster's status as a pure function of what the reconciler observed: no I/O and
 // no clock (the caller passes `now`), so the rules for phases and conditions are unit-tested.
-import type { PaxosClusterPhase } from "./builders/index.ts";
+import type { PaxosClusterPhase, PaxosMemberStatus } from "./builders/index.ts";
+import type { MemberAssessment } from "./members.ts";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
 
@@ -18,7 +19,7 @@ export interface ClusterCondition {
   readonly message: string;
 }
 
-/** What the reconciler saw of the cluster's pods and StatefulSet. */
+/** What the reconciler saw of the cluster's pods, StatefulSet and members. */
 export interface ObservedCluster {
   readonly generation: number;
   readonly desiredReplicas: number;
@@ -29,6 +30,11 @@ export interface ObservedCluster {
   /** The StatefulSet's spec.replicas as stored, or undefined if it does not exist yet. */
   readonly statefulSetReplicas: number | undefined;
   readonly selector: string;
+  /** The members' own reports, combined (see assessMembers). */
+  readonly members: MemberAssessment;
+  /** status.bootstrapped as stored: once true it stays true. */
+  readonly bootstrapped: boolean;
+  readonly paused: boolean;
   readonly previousConditions: readonly ClusterCondition[];
   /** RFC 3339, seconds precision (what metav1.Time serializes to). */
   readonly now: string;
@@ -40,6 +46,10 @@ export interface ComputedStatus {
   readonly replicas: number;
   readonly readyReplicas: number;
   readonly selector: string;
+  /** Null removes a leader that is no longer known (the status is merge-patched). */
+  readonly leader: string | null;
+  readonly bootstrapped: boolean;
+  readonly members: readonly PaxosMemberStatus[];
   readonly conditions: readonly ClusterCondition[];
 }
 
@@ -49,72 +59,148 @@ export function quorumOf(replicas: number): number {
 }
 
 export function computeStatus(observed: ObservedCluster): ComputedStatus {
-  const { desiredReplicas: desired, podsFound: found, podsReady: ready } = observed;
-  const quorum = quorumOf(desired);
-  const settled = observed.statefulSetReplicas === desired && found === desired && ready === desired;
+  const { desiredReplicas: desired, podsFound: found, podsReady: ready, members } = observed;
+  const bootstrapped = observed.bootstrapped || members.formed;
+  // Before the members answer, the quorum is that of the members the spec asks for.
+  const voters = members.voters > 0 ? members.voters : desired;
+  const quorum = quorumOf(voters);
+  const healthy = members.healthyVoters;
+  const allHealthy = members.members.filter((member) => member.health === "healthy").length;
+  const available = members.leader !== undefined && healthy >= quorum;
+  const settled =
+    observed.statefulSetReplicas === desired && found === desired && ready === desired && voters === desired;
 
-  const available =
-    ready >= quorum
+  const availableCondition = available
+    ? condition(
+        "Available",
+        "True",
+        "QuorumHealthy",
+        `${healthy} of ${voters} voting members are healthy (a quorum is ${quorum}); ${members.leader} leads.`,
+      )
+    : !bootstrapped
       ? condition(
           "Available",
-          "True",
-          "QuorumReady",
-          `${ready} of ${desired} members are ready, a quorum of ${quorum} is up.`,
+          "False",
+          found === 0 ? "NoMembers" : "Bootstrapping",
+          found === 0
+            ? `No member's pod exists yet; the ${desired} initial members form the cluster once they start.`
+            : `The initial members have not formed the cluster yet: ${found} of ${desired} pods exist, ${ready} are ready.`,
         )
-      : ready === 0
+      : members.leader === undefined
         ? condition(
             "Available",
             "False",
-            "NoReadyMembers",
-            `No member is ready yet (${found} of ${desired} pods exist); a quorum needs ${quorum} ready members.`,
+            "NoLeader",
+            `No member that answered knows a leader; ${healthy} of ${voters} voting members are healthy (a quorum is ${quorum}).`,
           )
         : condition(
             "Available",
             "False",
-            "QuorumNotReady",
-            `Only ${ready} of ${desired} members are ready; a quorum needs ${quorum}.`,
+            "QuorumUnhealthy",
+            `Only ${healthy} of ${voters} voting members are healthy; a quorum needs ${quorum}.`,
           );
   const progressing = settled
-    ? condition("Progressing", "False", "Settled", `All ${desired} members exist and are ready.`)
+    ? condition("Progressing", "False", "Settled", `All ${desired} members exist, vote and are ready.`)
     : condition(
         "Progressing",
         "True",
         observed.statefulSetReplicas === desired ? "WaitingForMembers" : "ScalingStatefulSet",
-        `Waiting for ${desired} ready members: ${found} pods exist, ${ready} are ready.`,
+        `Waiting for ${desired} ready voting members: ${found} pods exist, ${ready} are ready, ${voters} vote.`,
       );
-  // Degraded only once the cluster has been up: a new cluster whose pods are still starting
-  // is Pending, not degraded.
+  const unhealthy = members.members.filter((member) => member.health !== "healthy");
+  // Degraded only once the cluster is up: a new cluster whose pods are still starting is
+  // Pending or Bootstrapping, not degraded.
   const degraded =
-    ready >= quorum && ready < desired
+    available && (unhealthy.length > 0 || allHealthy < desired)
       ? condition(
           "Degraded",
           "True",
-          "MembersNotReady",
-          `${desired - ready} of ${desired} members are not ready.`,
+          "MembersUnhealthy",
+          unhealthy.length > 0
+            ? `Not healthy: ${unhealthy.map((member) => `${member.name} (${member.health})`).join(", ")}.`
+            : `${allHealthy} of ${desired} members are healthy.`,
         )
       : condition(
           "Degraded",
           "False",
-          ready >= quorum ? "AllMembersReady" : "NotYetAvailable",
-          ready >= quorum ? `All ${desired} members are ready.` : "The cluster has not formed a quorum yet.",
+          available ? "AllMembersHealthy" : "NotAvailable",
+          available ? `All ${desired} members are healthy.` : "The cluster is not available; see Available.",
         );
+  const atRisk = quorumAtRisk({ available, bootstrapped, healthy, voters, quorum });
+  const pausedCondition = observed.paused
+    ? condition(
+        "Paused",
+        "True",
+        "SpecPaused",
+        "spec.paused is true: the operator changes nothing and only reports status. Set it to false to resume.",
+      )
+    : condition("Paused", "False", "Reconciling", "The operator reconciles the cluster.");
 
   return {
     observedGeneration: observed.generation,
-    phase: phaseOf(ready, desired, quorum),
+    phase: phaseOf({ available, bootstrapped, found, allHealthy, desired }),
     replicas: found,
     readyReplicas: ready,
     selector: observed.selector,
-    conditions: [available, progressing, degraded].map((next) =>
+    leader: members.leader ?? null,
+    bootstrapped,
+    members: members.members,
+    conditions: [availableCondition, progressing, degraded, atRisk, pausedCondition].map((next) =>
       withTransitionTime(next, observed.previousConditions, observed.generation, observed.now),
     ),
   };
 }
 
-function phaseOf(ready: number, desired: number, quorum: number): PaxosClusterPhase {
-  if (ready === 0) return "Pending";
-  if (ready < quorum) return "Degraded";
-  return ready >= desired ? "Running" : "Degraded";
+function quorumAtRisk(facts: {
+  available: boolean;
+  bootstrapped: boolean;
+  healthy: number;
+  voters: number;
+  quorum: number;
+}): ConditionDraft {
+  const { available, bootstrapped, healthy, voters, quorum } = facts;
+  if (!bootstrapped)
+    return condition("QuorumAtRisk", "Unknown", "NotFormed", "The cluster has not formed yet.");
+  if (!available)
+    return condition(
+      "QuorumAtRisk",
+      "True",
+      "NoQuorum",
+      `Only ${healthy} of ${voters} voting members are healthy; a quorum needs ${quorum}.`,
+    );
+  const spare = healthy - quorum;
+  if (spare > 0)
+    return condition(
+      "QuorumAtRisk",
+      "False",
+      "FaultTolerant",
+      `The cluster keeps its quorum through ${spare} more member failure${spare === 1 ? "" : "s"}.`,
+    );
+  return voters === 1
+    ? condition(
+        "QuorumAtRisk",
+        "True",
+        "SingleMember",
+        "A 1-member cluster loses its quorum with its one member.",
+      )
+    : condition(
+        "QuorumAtRisk",
+        "True",
+        "OneFailureFromQuorumLoss",
+        `Exactly a quorum (${quorum} of ${voters}) is healthy: one more member failure stops the cluster.`,
+      );
+}
+
+function phaseOf(facts: {
+  available: boolean;
+  bootstrapped: boolean;
+  found: number;
+  allHealthy: number;
+  desired: number;
+}): PaxosClusterPhase {
+  if (!facts.bootstrapped) return facts.found === 0 ? "Pending" : "Bootstrapping";
+  if (facts.available && facts.allHealthy >= facts.desired) return "Running";
+  return "Degraded";
 }
 
 type ConditionDraft = Pick<ClusterCondition, "type" | "status" | "reason" | "message">;

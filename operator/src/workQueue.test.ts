@@ -56,4 +56,24 @@ describe("WorkQueue", () => {
     queue.shutDown();
     expect(queue.depth).toBe(0);
   });
+
+  it("keeps the earlier of two delayed adds and leaves scheduled looks out of the depth", async () => {
+    vi.useFakeTimers();
+    const queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 1000 });
+    queue.addAfter("a/x", 10_000);
+    expect(queue.depth).toBe(0);
+    queue.addAfter("a/x", 50);
+    vi.advanceTimersByTime(50);
+    expect(queue.depth).toBe(1);
+    expect(await queue.get()).toBe("a/x");
+    queue.done("a/x");
+    // The 10 s look was replaced, not kept: nothing comes back later.
+    vi.advanceTimersByTime(20_000);
+    expect(queue.depth).toBe(0);
+    queue.addAfter("a/y", 10_000);
+    expect(queue.addRateLimited("a/y")).toBe(100);
+    expect(queue.depth).toBe(1);
+    queue.shutDown();
+    vi.useRealTimers();
+  });
 });

@@ -25,7 +25,8 @@ export class WorkQueue {
   /** Keys added while being processed: they go back into the queue when done. */
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Delayed adds: `retry` for a failure's backoff (counted in depth), else a scheduled look. */
+  readonly #timers = new Map<string, { timer: NodeJS.Timeout; dueAt: number; retry: boolean }>();
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   readonly #backoff: BackoffOptions;
   #shutDown = false;
@@ -34,9 +35,11 @@ export class WorkQueue {
     this.#backoff = backoff;
   }
 
-  /** Keys waiting for a worker or for their backoff to pass. */
+  /** Keys waiting for a worker or for a failure's backoff to pass (not scheduled looks). */
   get depth(): number {
-    return this.#queued.length + this.#timers.size;
+    let retries = 0;
+    for (const pending of this.#timers.values()) if (pending.retry) retries += 1;
+    return this.#queued.length + retries;
   }
 
   add(key: string): void {
@@ -56,14 +59,30 @@ export class WorkQueue {
     this.#queued.push(key);
   }
 
-  /** Adds the key after `delayMs`, unless an earlier delayed add is already pending. */
+  /**
+   * Adds the key after `delayMs`. Of two delayed adds of one key, the earlier wins: a
+   * scheduled look in 10 s does not postpone a retry due in 1 s, nor the other way round.
+   */
   addAfter(key: string, delayMs: number): void {
-    if (this.#shutDown || this.#timers.has(key)) return;
+    this.#addAfter(key, delayMs, false);
+  }
+
+  #addAfter(key: string, delayMs: number, retry: boolean): void {
+    if (this.#shutDown) return;
+    const dueAt = performance.now() + delayMs;
+    const pending = this.#timers.get(key);
+    if (pending !== undefined) {
+      if (pending.dueAt <= dueAt) {
+        pending.retry ||= retry;
+        return;
+      }
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => {
       this.#timers.delete(key);
       this.add(key);
     }, delayMs);
-    this.#timers.set(key, timer);
+    this.#timers.set(key, { timer, dueAt, retry: retry || pending?.retry === true });
   }
 
   /** Retries the key after its backoff; returns the delay chosen. */
@@ -71,7 +90,7 @@ export class WorkQueue {
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
     const delayMs = backoffDelayMs(failures, this.#backoff);
-    this.addAfter(key, delayMs);
+    this.#addAfter(key, delayMs, true);
     return delayMs;
   }
 
@@ -100,7 +119,7 @@ export class WorkQueue {
   /** Stops handing out keys and cancels pending retries. Safe to call twice. */
   shutDown(): void {
     this.#shutDown = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const pending of this.#timers.values()) clearTimeout(pending.timer);
     this.#timers.clear();
     this.#queued.length = 0;
     this.#queuedSet.clear();

@@ -11,6 +11,7 @@ import {
   KubeConfig,
   PatchStrategy,
   PolicyV1Api,
+  StorageV1Api,
   setHeaderOptions,
   type V1ObjectMeta,
 } from "@kubernetes/client-node";
@@ -36,7 +37,16 @@ interface ClusterObject {
     replicas?: number;
     readyReplicas?: number;
     selector?: string;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
+    bootstrapped?: boolean;
+    leader?: string;
+    members?: { name: string; health?: string; role?: string; message?: string }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      observedGeneration?: number;
+    }[];
   };
 }
 
@@ -176,10 +186,35 @@ describe("the operator", () => {
       { description: "the status to cover the generation and the 3 pods", timeoutMs: 30_000 },
     );
     expect(withStatus.metadata.finalizers).toContain(finalizerName);
-    expect(withStatus.status).toMatchObject({ phase: "Pending", readyReplicas: 0, selector });
-    expect(withStatus.status?.conditions).toContainEqual(
-      expect.objectContaining({ type: "Available", status: "False", reason: "NoReadyMembers" }),
+    // The StatefulSet's pods exist but never start here (no nodes): the members have not
+    // formed the cluster, none can be probed, and the status says so.
+    expect(withStatus.status).toMatchObject({ phase: "Bootstrapping", readyReplicas: 0, selector });
+    expect(withStatus.status?.bootstrapped).not.toBe(true);
+    expect(withStatus.status?.leader).toBeUndefined();
+    expect(withStatus.status?.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "Available", status: "False", reason: "Bootstrapping" }),
+        expect.objectContaining({ type: "Progressing", status: "True", reason: "WaitingForMembers" }),
+        expect.objectContaining({ type: "Degraded", status: "False", reason: "NotAvailable" }),
+        expect.objectContaining({ type: "QuorumAtRisk", status: "Unknown", reason: "NotFormed" }),
+        expect.objectContaining({ type: "Paused", status: "False", reason: "Reconciling" }),
+      ]),
     );
+    for (const condition of withStatus.status?.conditions ?? [])
+      expect(condition).toMatchObject({ observedGeneration: withStatus.metadata.generation });
+    expect(withStatus.status?.members).toEqual(
+      [0, 1, 2].map((ordinal) =>
+        expect.objectContaining({
+          name: `${name}-${ordinal}`,
+          health: "unreachable",
+          role: "unknown",
+          message: "the pod has no IP yet",
+        }),
+      ),
+    );
+    const metrics = await (await fetch(`http://127.0.0.1:${operator?.port}/metrics`)).text();
+    expect(metrics).toContain('paxos_operator_clusters{phase="Bootstrapping"} 1');
+    expect(metrics).toContain('paxos_operator_clusters{phase="Running"} 0');
 
     const events = await core.listNamespacedEvent({
       namespace,
@@ -219,6 +254,141 @@ describe("the operator", () => {
       { description: "the status to observe the new generation", timeoutMs: 30_000 },
     );
     expect(await secretValues()).toEqual(secretBefore);
+  });
+
+  it("changes nothing while paused, and catches up when resumed", async () => {
+    const eventReasons = async () =>
+      (
+        await core.listNamespacedEvent({
+          namespace,
+          fieldSelector: `involvedObject.kind=PaxosCluster,involvedObject.name=${name}`,
+        })
+      ).items.map((event) => event.reason);
+    const observed = async (condition: (cluster: ClusterObject) => boolean) => {
+      const cluster = await readCluster();
+      return cluster.status?.observedGeneration === cluster.metadata.generation && condition(cluster)
+        ? cluster
+        : undefined;
+    };
+    const pausedCondition = (cluster: ClusterObject) =>
+      cluster.status?.conditions?.find((condition) => condition.type === "Paused");
+
+    await objects.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name, body: { spec: { paused: true, replicas: 4 } } },
+      mergePatch,
+    );
+    const paused = await waitFor(() => observed((cluster) => pausedCondition(cluster)?.status === "True"), {
+      description: "the status to say the cluster is paused",
+      timeoutMs: 30_000,
+    });
+    expect(pausedCondition(paused)).toMatchObject({ reason: "SpecPaused" });
+    // Reconciled (the status covers the generation), yet the StatefulSet kept its 5.
+    await sleep(1_000);
+    expect((await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas).toBe(5);
+    expect(await eventReasons()).toContain("ReconcilePaused");
+
+    await objects.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name, body: { spec: { paused: false } } },
+      mergePatch,
+    );
+    await waitFor(
+      async () =>
+        (await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas === 4 ? true : undefined,
+      { description: "the resumed operator to scale the StatefulSet to 4", timeoutMs: 30_000 },
+    );
+    await waitFor(() => observed((cluster) => pausedCondition(cluster)?.status === "False"), {
+      description: "the Paused condition to clear",
+      timeoutMs: 30_000,
+    });
+    expect(await eventReasons()).toContain("ReconcileResumed");
+  });
+
+  it("grows the members' volumes when spec.storage.size grows", async () => {
+    const ledger = "ledger";
+    const storageClassName = `expandable-${namespace}`;
+    const storage = config.makeApiClient(StorageV1Api);
+    await storage.createStorageClass({
+      body: {
+        metadata: { name: storageClassName },
+        // No provisioner runs here: the test binds the claims to volumes it makes itself.
+        provisioner: "paxos.dev/test-none",
+        allowVolumeExpansion: true,
+        volumeBindingMode: "Immediate",
+      },
+    });
+    const volumeNames = [0, 1].map((ordinal) => `${namespace}-${ledger}-${ordinal}`);
+    try {
+      await objects.createNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural,
+        body: {
+          apiVersion: `${group}/${version}`,
+          kind: "PaxosCluster",
+          metadata: { name: ledger },
+          spec: { replicas: 2, storage: { size: "1Gi", storageClassName } },
+        },
+      });
+      for (const [ordinal, volumeName] of volumeNames.entries())
+        await core.createPersistentVolume({
+          body: {
+            metadata: { name: volumeName },
+            spec: {
+              capacity: { storage: "1Gi" },
+              accessModes: ["ReadWriteOnce"],
+              storageClassName,
+              persistentVolumeReclaimPolicy: "Retain",
+              hostPath: { path: `/tmp/${volumeName}` },
+              claimRef: { namespace, name: `data-${ledger}-${ordinal}` },
+            },
+          },
+        });
+      const claims = async () =>
+        (
+          await core.listNamespacedPersistentVolumeClaim({
+            namespace,
+            labelSelector: `app.kubernetes.io/instance=${ledger}`,
+          })
+        ).items;
+      await waitFor(
+        async () => {
+          const items = await claims();
+          return items.length === 2 && items.every((claim) => claim.status?.phase === "Bound")
+            ? true
+            : undefined;
+        },
+        { description: "the StatefulSet's 2 claims to be created and bound", timeoutMs: 60_000 },
+      );
+
+      await objects.patchNamespacedCustomObject(
+        { group, version, namespace, plural, name: ledger, body: { spec: { storage: { size: "2Gi" } } } },
+        mergePatch,
+      );
+      await waitFor(
+        async () =>
+          (await claims()).every((claim) => claim.spec?.resources?.requests?.storage === "2Gi")
+            ? true
+            : undefined,
+        { description: "the claims to ask for 2Gi", timeoutMs: 30_000 },
+      );
+      // The template only sizes new members; it is immutable and keeps its size.
+      const template = (await apps.readNamespacedStatefulSet({ namespace, name: ledger })).spec
+        ?.volumeClaimTemplates?.[0];
+      expect(template?.spec?.resources?.requests?.storage).toBe("1Gi");
+      const events = await core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=PaxosCluster,involvedObject.name=${ledger}`,
+      });
+      expect(events.items.filter((event) => event.reason === "VolumeExpanding")).toHaveLength(2);
+    } finally {
+      await objects
+        .deleteNamespacedCustomObject({ group, version, namespace, plural, name: ledger })
+        .catch(() => undefined);
+      for (const volumeName of volumeNames)
+        await core.deletePersistentVolume({ name: volumeName }).catch(() => undefined);
+      await storage.deleteStorageClass({ name: storageClassName }).catch(() => undefined);
+    }
   });
 
   it("converges after a restart without duplicates or a new secret", async () => {

@@ -8,6 +8,7 @@ export {
   clusterObjectNames,
   clusterSecretKey,
   dataMountPath,
+  dataVolumeName,
   httpPort,
   memberName,
   peerPort,

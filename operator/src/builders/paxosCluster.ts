@@ -74,18 +74,34 @@ export interface PaxosFencingSpec {
   readonly forceDeleteOnLostNode: boolean;
 }
 
-export type PaxosClusterPhase = "Pending" | "Bootstrapping" | "Running" | "Degraded" | "Failed" | "Deleting";
+export const paxosClusterPhases = [
+  "Pending",
+  "Bootstrapping",
+  "Running",
+  "Degraded",
+  "Failed",
+  "Deleting",
+] as const;
+export type PaxosClusterPhase = (typeof paxosClusterPhases)[number];
 
 export type PaxosMemberRole = "leader" | "follower" | "preCandidate" | "candidate" | "learner" | "unknown";
+
+export type PaxosMemberHealth = "healthy" | "lagging" | "unreachable" | "fenced" | "evicted";
 
 export interface PaxosMemberStatus {
   readonly name: string;
   readonly incarnation: string;
   readonly role?: PaxosMemberRole;
-  readonly health?: "healthy" | "lagging" | "unreachable" | "fenced";
+  readonly health?: PaxosMemberHealth;
+  /** Counts in quorums (false for a learner or a pod not yet in the configuration). */
+  readonly voter?: boolean;
   readonly lag?: number;
   readonly fenced?: boolean;
   readonly lastContactTime?: string;
+  /** Set while unreachable: since when the operator could not reach it. */
+  readonly unreachableSince?: string;
+  /** Why it is not healthy, for people. */
+  readonly message?: string;
 }
 
 export interface PaxosOperationStatus {

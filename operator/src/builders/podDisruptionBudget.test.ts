@@ -66,6 +66,27 @@ describe("buildPodDisruptionBudget", () => {
     expect(buildPodDisruptionBudget(shrinking).spec?.maxUnavailable).toBe(1);
   });
 
+  it("counts the members the status marks as voting, and spec.replicas before any votes", () => {
+    const pod = (ordinal: number, voter: boolean): PaxosMemberStatus => ({
+      name: `orders-${ordinal}`,
+      incarnation: "",
+      role: "unknown",
+      voter,
+    });
+    // Pods of a cluster that has not formed yet: none votes, so the budget is for 5.
+    const forming = testCluster(
+      { replicas: 5 },
+      { status: { members: [0, 1, 2].map((n) => pod(n, false)) } },
+    );
+    expect(buildPodDisruptionBudget(forming).spec?.maxUnavailable).toBe(2);
+    // 3 voters and 2 new pods outside the configuration: the budget is for the 3.
+    const joining = testCluster(
+      { replicas: 5 },
+      { status: { members: [0, 1, 2, 3, 4].map((n) => pod(n, n < 3)) } },
+    );
+    expect(buildPodDisruptionBudget(joining).spec?.maxUnavailable).toBe(1);
+  });
+
   it("rejects a cluster without members", () => {
     expect(() => quorumSize(0)).toThrow(RangeError);
   });

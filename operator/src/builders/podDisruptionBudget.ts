@@ -34,11 +34,13 @@ export function maxUnavailableMembers(voters: number): number {
  * the StatefulSet already has 5 pods but only 3 of them vote until the operator promotes
  * the learners one at a time; a budget for 5 (2 down) could then take 2 of the 3 voters.
  * While scaling 5 → 3 the budget is for 3 (1 down) before the voters are removed: stricter
- * than needed, never looser. Members whose role is unknown count as voters.
+ * than needed, never looser. A member counts when the status says it votes; one the status
+ * does not classify counts unless it is a learner. Before the cluster has formed no member
+ * votes yet, and the budget is for spec.replicas.
  */
 export function protectedVoters(cluster: PaxosCluster): number {
   const members = cluster.status?.members ?? [];
-  const voters = members.filter((member) => member.role !== "learner").length;
+  const voters = members.filter((member) => member.voter ?? member.role !== "learner").length;
   return voters > 0 ? Math.min(cluster.spec.replicas, voters) : cluster.spec.replicas;
 }
 

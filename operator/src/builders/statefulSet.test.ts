@@ -267,6 +267,14 @@ describe("buildStatefulSet is deterministic", () => {
     expect({ ...five, spec: { ...five.spec, replicas: 3 } }).toEqual(three);
   });
 
+  it("keeps the existing claim template's size, which the API server does not let change", () => {
+    const grown = testCluster({ storage: { size: "5Gi" } });
+    const template = (built: ReturnType<typeof buildStatefulSet>) =>
+      built.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+    expect(template(buildStatefulSet(grown, options))).toBe("5Gi");
+    expect(template(buildStatefulSet(grown, { ...options, existingClaimSize: "1Gi" }))).toBe("1Gi");
+  });
+
   it("lists the initial members only until the cluster is bootstrapped", () => {
     const before = container(buildStatefulSet(testCluster({ replicas: 5 }), options));
     expect(before.args).toContain("--initial-members=orders-0,orders-1,orders-2,orders-3,orders-4");

@@ -30,6 +30,11 @@ import { replicaTiming } from "./timing.ts";
 export interface StatefulSetOptions {
   /** The Secret holding the cluster secret and the admin token (see buildSecret). */
   readonly secretName: string;
+  /**
+   * The data claim size in the existing StatefulSet's volumeClaimTemplates, which are
+   * immutable: an update must repeat it, whatever spec.storage.size says now.
+   */
+  readonly existingClaimSize?: string;
 }
 
 /**
@@ -70,8 +75,10 @@ const tmpVolumeName = "tmp";
  *   would come back on a later scale-up as the removed incarnation with a stale
  *   configuration, instead of a fresh member that joins as a learner. The reconciler must
  *   therefore never delete the StatefulSet except with propagationPolicy Orphan.
- * - volumeClaimTemplates are immutable in a StatefulSet: a larger spec.storage.size is
- *   applied to the PVCs by the reconciler; the template here only sizes new members.
+ * - volumeClaimTemplates are immutable in a StatefulSet: the size is spec.storage.size when
+ *   the StatefulSet is created and stays what it was after that (options.existingClaimSize).
+ *   A larger spec.storage.size is written to the PVCs by the reconciler; a member added
+ *   later starts at the template's size and is then expanded like the others.
  */
 export function buildStatefulSet(cluster: PaxosCluster, options: StatefulSetOptions): V1StatefulSet {
   const names = clusterObjectNames(cluster);
@@ -131,7 +138,7 @@ export function buildStatefulSet(cluster: PaxosCluster, options: StatefulSetOpti
           spec: {
             // One member's log on one node: a second writer would break the acceptor's promises.
             accessModes: ["ReadWriteOnce"],
-            resources: { requests: { storage: String(storage.size) } },
+            resources: { requests: { storage: options.existingClaimSize ?? String(storage.size) } },
             ...(storage.storageClassName === undefined ? {} : { storageClassName: storage.storageClassName }),
           },
         },
