@@ -1,7 +1,7 @@
 // The operator with nothing but its ClusterRole (config/rbac/role.yaml): a ServiceAccount
 // bound to that role only, a token for it, and the operator process using that token.
 // If the role lacked a permission the operator needs, the cluster would not converge.
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -10,23 +10,26 @@ import {
   CustomObjectsApi,
   KubeConfig,
   PolicyV1Api,
-  RbacAuthorizationV1Api,
   type V1ClusterRole,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { applyPaxosClusterCrd } from "../support/crd.ts";
-import { ManagedProcess } from "../support/processes.ts";
-import { repositoryRoot } from "../support/tools.ts";
+import {
+  createOperatorIdentity,
+  type OperatorIdentity,
+  readOperatorRole,
+  startOperatorProcess,
+} from "../support/operatorInstall.ts";
+import type { ManagedProcess } from "../support/processes.ts";
 import { waitFor } from "../support/waitFor.ts";
 
 describe("the operator under its least-privilege ClusterRole", () => {
   const kubeconfigPath = inject("kubeconfigPath");
   const namespace = `rbac-test-${Date.now().toString(36)}`;
-  const roleName = `paxos-operator-${namespace}`;
   let admin: KubeConfig;
   let core: CoreV1Api;
   let operator: ManagedProcess | undefined;
+  let identity: OperatorIdentity | undefined;
   let role: V1ClusterRole;
   const tokenKubeconfig = join(tmpdir(), `${namespace}.kubeconfig`);
 
@@ -34,61 +37,24 @@ describe("the operator under its least-privilege ClusterRole", () => {
     admin = new KubeConfig();
     admin.loadFromFile(kubeconfigPath);
     core = admin.makeApiClient(CoreV1Api);
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-
     await applyPaxosClusterCrd(admin, "rbac-test");
-
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "paxos-operator" } } });
-    role = parse(await readFile(join(repositoryRoot, "config/rbac/role.yaml"), "utf8")) as V1ClusterRole;
-    await rbac.createClusterRole({ body: { ...role, metadata: { ...role.metadata, name: roleName } } });
-    await rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name: roleName },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
-        subjects: [{ kind: "ServiceAccount", name: "paxos-operator", namespace }],
-      },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: "paxos-operator",
+    role = await readOperatorRole();
+    identity = await createOperatorIdentity(admin, {
       namespace,
-      body: { spec: { expirationSeconds: 3600 } },
+      clusterRoleName: `paxos-operator-${namespace}`,
+      kubeconfigPath: tokenKubeconfig,
+      tokenSeconds: 3600,
     });
-    const cluster = admin.getCurrentCluster();
-    if (cluster === null) throw new Error("the admin kubeconfig names no cluster");
-    await writeFile(
-      tokenKubeconfig,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [
-          { name: "test", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } },
-        ],
-        users: [{ name: "paxos-operator", user: { token: token.status?.token } }],
-        contexts: [{ name: "operator", context: { cluster: "test", user: "paxos-operator" } }],
-        "current-context": "operator",
-      }),
-      { mode: 0o600 },
-    );
-    operator = ManagedProcess.start({
-      name: "operator",
-      command: process.execPath,
-      args: [
-        join(repositoryRoot, "operator/src/main.ts"),
-        "--metrics-port=0",
-        `--namespace=${namespace}`,
-        `--leader-election-namespace=${namespace}`,
-      ],
+    operator = startOperatorProcess({
+      identity,
       logPath: join(tmpdir(), `${namespace}-operator.log`),
-      env: { ...process.env, KUBECONFIG: tokenKubeconfig },
+      watchNamespace: namespace,
     });
   });
 
   afterAll(async () => {
     await operator?.stop();
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.deleteClusterRoleBinding({ name: roleName }).catch(() => undefined);
-    await rbac.deleteClusterRole({ name: roleName }).catch(() => undefined);
+    await identity?.remove();
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     await rm(tokenKubeconfig, { force: true });
   });

@@ -2,16 +2,30 @@
 // linearizability checker: every operation with its call and return time, and an
 // unknown outcome (null) when the client could not learn it (timeout, 503, refused).
 import type { HistoryOperation } from "./lincheck.ts";
-import type { ReplicaCluster, ReplicaHandle } from "./replicaCluster.ts";
+import type { HttpAnswer } from "./replicaCluster.ts";
 
-export interface LoadOptions {
+/**
+ * What the load talks to: members and a way to send one of them a request. A
+ * ReplicaCluster is one; the e2e suite makes one from pod addresses.
+ */
+export interface LoadTarget<Member> {
+  readonly members: readonly Member[];
+  request(
+    member: Member,
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number },
+  ): Promise<HttpAnswer>;
+}
+
+export interface LoadOptions<Member = unknown> {
   readonly clients: number;
   readonly durationMs: number;
   readonly keys: readonly string[];
   /** Fraction of operations that are reads. */
   readonly readFraction?: number;
   /** Which members clients may talk to (all by default; tests narrow it during faults). */
-  readonly targets?: () => readonly ReplicaHandle[];
+  readonly targets?: () => readonly Member[];
   readonly timeoutMs?: number;
 }
 
@@ -34,7 +48,10 @@ const definitelyNotApplied = new Set([
   "Refused",
 ]);
 
-export async function runLoad(cluster: ReplicaCluster, options: LoadOptions): Promise<LoadResult> {
+export async function runLoad<Member>(
+  cluster: LoadTarget<Member>,
+  options: LoadOptions<Member>,
+): Promise<LoadResult> {
   const history: HistoryOperation[] = [];
   const acknowledged: LoadResult["acknowledged"] = [];
   const stats = { ok: 0, unknown: 0, failed: 0 };
