@@ -120,3 +120,27 @@ clean: ## Remove build outputs, npm packages and demo state (keeps the tool cach
 .PHONY: clean-cache
 clean-cache: ## Remove the cached tools and Node (the next `make tools` rebuilds them from scratch).
 	rm -rf "$${PAXOS_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/paxos-operator}"
+
+##@ Kubernetes in Docker
+
+# Image tags default to the version in package.json: `make images IMAGE_TAG=dev` overrides it.
+IMAGE_TAG ?= $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+IMAGE_REGISTRY ?= ghcr.io/paxos-operator
+
+.PHONY: images
+images: ## Build the replica and operator images (docker build) as ghcr.io/paxos-operator/<name>:<package.json version>.
+	@command -v docker >/dev/null 2>&1 || { echo "docker not found: install Docker to build the images (https://docs.docker.com/engine/install/)"; exit 2; }
+	@for name in replica operator; do \
+	  echo "==> building $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG)"; \
+	  docker build --file images/$$name.Dockerfile --tag $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG) \
+	    --build-arg VERSION=$(IMAGE_TAG) --build-arg REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" . ; \
+	done
+
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart (charts/paxos-operator) with helm lint --strict.
+	@hack/tools.sh helm
+	@bin/helm lint --strict charts/paxos-operator
+
+.PHONY: e2e-kind
+e2e-kind: setup ## Run the e2e suite on a kind cluster (needs Docker): build and load the images, helm install, test; KEEP_CLUSTER=1 keeps it.
+	@IMAGE_TAG=$(IMAGE_TAG) hack/e2e-kind.sh
