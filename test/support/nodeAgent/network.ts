@@ -74,12 +74,22 @@ export class PodNetwork {
     await saveRecord(this.record);
   }
 
+  private lastHost = 1;
+
+  /**
+   * Round robin over .2-.240: a recreated pod gets a fresh IP rather than the one its
+   * predecessor just gave up, which peers and the host may still have in their ARP caches
+   * with the old veth's MAC address (packets to it would vanish for up to ~30 s).
+   */
   private allocateHost(): number {
-    for (let host = 2; host <= 240; host += 1)
+    for (let step = 1; step <= 239; step += 1) {
+      const host = ((this.lastHost - 2 + step) % 239) + 2;
       if (!this.usedHosts.has(host)) {
         this.usedHosts.add(host);
+        this.lastHost = host;
         return host;
       }
+    }
     throw new Error("node agent: no free pod IP");
   }
 
@@ -117,6 +127,7 @@ export class PodNetwork {
       )
     )
       await runQuietly("ip", ["link", "delete", sandbox.veth]);
+    await runQuietly("ip", ["neigh", "del", sandbox.ip, "dev", this.bridge]);
     const host = Number(sandbox.ip.split(".")[3]);
     this.usedHosts.delete(host);
   }
