@@ -382,7 +382,17 @@ class KindTarget implements E2eTarget {
       placement.containerId,
     ]);
     const pid = parseCrictlPid(inspected, `container ${placement.containerId} of ${namespace}/${pod}`);
-    await this.#dockerCommand(["exec", placement.node, "kill", `-${signal}`, String(pid)]);
+    // The shell's kill: a builtin, so it does not depend on what the node image ships.
+    await this.#dockerCommand([
+      "exec",
+      placement.node,
+      "sh",
+      "-c",
+      'kill -s "$1" "$2"',
+      "sh",
+      signal,
+      String(pid),
+    ]);
   }
 
   async #addIsolation(namespace: string, pod: string, node: string, peers: readonly string[]): Promise<void> {
