@@ -14,9 +14,13 @@ const keys = ["a", "b", "c"];
 let cluster: ReplicaCluster | undefined;
 let baseDir = "";
 
-async function startCluster(size: number): Promise<ReplicaCluster> {
+async function startCluster(size: number, electionTimeoutTicks?: number): Promise<ReplicaCluster> {
   baseDir = await mkdtemp(join(tmpdir(), "paxos-faults-"));
-  cluster = await ReplicaCluster.start({ size, baseDir });
+  cluster = await ReplicaCluster.start({
+    size,
+    baseDir,
+    ...(electionTimeoutTicks === undefined ? {} : { electionTimeoutTicks }),
+  });
   return cluster;
 }
 
@@ -112,6 +116,24 @@ describe("replica processes under faults", () => {
       expect(entry?.modRevision ?? 0).toBeGreaterThanOrEqual(write.revision);
     }
     await expectLinearizable(load.history, "kill-all");
+  });
+
+  it("a follower whose leader just died says the write was refused, not that its outcome is unknown", async () => {
+    // A 2 s election timeout (100 ticks of 20 ms): the follower keeps its dead leader that long.
+    const replicas = await startCluster(3, 100);
+    const leader = await replicas.waitForLeader();
+    const follower = replicas.members.find((member) => member !== leader) as ReplicaHandle;
+    replicas.kill(leader);
+    await leader.process?.exited;
+    const answer = await replicas.request(follower, "PUT", "/v1/kv/refused", { body: { value: "x" } });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({
+      error: { code: "LeaderRefused", message: expect.stringContaining("the request was not applied") },
+    });
+    // Whatever the follower said, the write is not there once a new leader serves.
+    await replicas.waitForLeader();
+    const read = await replicas.request(follower, "GET", "/v1/kv/refused");
+    expect((read.body as { entry: unknown }).entry).toBeNull();
   });
 
   it("a minority cut off by iptables answers 503 quickly; the majority serves; all converge after healing", async () => {

@@ -46,6 +46,7 @@ const definitelyNotApplied = new Set([
   "Overloaded",
   "TooLarge",
   "Refused",
+  "LeaderRefused",
 ]);
 
 export async function runLoad<Member>(

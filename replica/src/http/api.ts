@@ -531,6 +531,9 @@ function routeLabel(request: Request): string {
     : "other";
 }
 
+/** Connect errors: the request never left this member. */
+const neverConnected = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
+
 async function forward(
   request: Request,
   response: Response,
@@ -551,6 +554,15 @@ async function forward(
       503,
       "LeaderUnreachable",
       `the leader at ${baseUrl} did not answer within ${timeoutMs} ms; the outcome of a write is unknown, retry with the same client id and sequence`,
+      { "retry-after": "1" },
+    );
+  // No connection was made, so the leader never saw the request: a write certainly did not
+  // happen, which lets a client retry at once instead of treating it as unknown.
+  const refused = (code: string) =>
+    new ApiError(
+      503,
+      "LeaderRefused",
+      `the leader at ${baseUrl} refused the connection (${code}); the request was not applied, retry`,
       { "retry-after": "1" },
     );
   // node:http rather than fetch: it can send from this member's own address.
@@ -581,7 +593,9 @@ async function forward(
       },
     );
     outgoing.on("timeout", () => outgoing.destroy());
-    outgoing.on("error", () => reject(unreachable()));
+    outgoing.on("error", (error: NodeJS.ErrnoException) =>
+      reject(neverConnected.has(error.code ?? "") ? refused(error.code ?? "") : unreachable()),
+    );
     outgoing.end(body);
   });
   response.status(answer.status);
