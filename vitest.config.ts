@@ -38,6 +38,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/e2e/setup.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // One cluster per run, and real faults: one file at a time.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
