@@ -21,7 +21,7 @@ BENCH_SECONDS ?= 5
 .PHONY: help
 help: ## Show the targets.
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
-	  /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
+	  /^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
 	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 ##@ Development
@@ -59,7 +59,7 @@ test: setup tools lint build ## Run every test tier that runs here (unit, contro
 	@echo "==> go test (hack/lincheck)"
 	@status=0; \
 	  (cd hack/lincheck && go test -json ./... > ../../$(REPORTS)/lincheck.jsonl) || status=1; \
-	  echo "==> vitest (unit, process, controlplane)"; \
+	  echo "==> vitest (unit, process, controlplane, e2e)"; \
 	  $(NPM) test -- --reporter=default --reporter=json --outputFile.json=$(REPORTS)/vitest.json || status=1; \
 	  echo "==> simulation: $(TEST_SEEDS) seeds"; \
 	  $(WITH_NODE) node test/sim/run.ts --seeds $(TEST_SEEDS) --start 1 --report $(REPORTS)/sim.json || status=1; \
@@ -71,6 +71,10 @@ test: setup tools lint build ## Run every test tier that runs here (unit, contro
 test-unit: setup ## Run only the unit tests (no control plane; builds only the checker).
 	@hack/tools.sh lincheck
 	@$(NPM) run test:unit
+
+.PHONY: e2e
+e2e: setup tools ## Run the end-to-end suite on a local cluster (control plane, node agent, operator; needs root); prints the times it measures.
+	@$(NPM) run test:e2e
 
 .PHONY: sim
 sim: setup ## Run SEEDS simulated clusters from seed START under faults; ends "sim: N seeds, V violations, L linearizable".
@@ -95,7 +99,7 @@ tools: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, k
 ##@ Run
 
 .PHONY: demo
-demo: setup tools ## Start a local control plane and print how to use it with kubectl; Ctrl-C stops it.
+demo: setup tools ## A local Kubernetes (control plane, 3 nodes running pods as processes), the operator and the sample PaxosCluster, followed until Ready; Ctrl-C stops it all.
 	@$(WITH_NODE) node test/support/demo.ts
 
 .PHONY: bench

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkHistory } from "./lincheck.ts";
+import { checkHistory, type HistoryOperation, pruneUnobservedUnknownWrites } from "./lincheck.ts";
 
 // The checker itself is tested in Go (hack/lincheck); this checks the TypeScript side
 // that the simulator and process tests use: format, exit codes, verdicts.
@@ -87,5 +87,51 @@ describe("checkHistory", () => {
         operations: [{ clientId: 0, input: { op: "gte" }, output: {}, call: 0, return: 1 }],
       }),
     ).rejects.toThrow(/unknown op/);
+  });
+});
+
+describe("pruneUnobservedUnknownWrites", () => {
+  const put = (value: string, output: HistoryOperation["output"], call: number): HistoryOperation => ({
+    clientId: 0,
+    input: { op: "put", key: "x", value },
+    output,
+    call,
+    return: output === null ? null : call + 5,
+  });
+  const get = (value: string | undefined, revision: number, call: number): HistoryOperation => ({
+    clientId: 1,
+    input: { op: "get", key: "x" },
+    output: value === undefined ? { found: false } : { found: true, value, revision },
+    call,
+    return: call + 5,
+  });
+
+  it("drops unknown writes nobody read and keeps the ones a read saw", () => {
+    const history = [
+      put("a", { revision: 1 }, 0),
+      put("lost", null, 10),
+      put("seen", null, 20),
+      get("seen", 7, 40),
+      get("a", 1, 1),
+    ];
+    expect(pruneUnobservedUnknownWrites(history).map((operation) => operation.input.value)).toEqual([
+      "a",
+      "seen",
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("keeps a history's verdict: a stale read after an acknowledged write is still caught", async () => {
+    const result = await checkHistory({
+      model: "kv",
+      operations: [
+        put("a", { revision: 1 }, 0),
+        put("b", { revision: 2 }, 10),
+        put("never-read", null, 20),
+        get("a", 1, 30),
+      ],
+    });
+    expect(result.verdict).toBe("not-linearizable");
   });
 });
