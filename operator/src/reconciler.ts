@@ -422,6 +422,7 @@ async function updateStatus(
     members,
     bootstrapped: cluster.status?.bootstrapped === true,
     paused: cluster.spec.paused,
+    previousPhase: cluster.status?.phase,
     previousConditions,
     now,
   });

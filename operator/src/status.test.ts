@@ -53,6 +53,7 @@ const observed = (overrides: Partial<ObservedCluster> = {}): ObservedCluster => 
   members: noMembers,
   bootstrapped: false,
   paused: false,
+  previousPhase: undefined,
   previousConditions: [],
   now: "2026-01-01T00:00:10Z",
   ...overrides,
@@ -127,7 +128,7 @@ describe("computeStatus", () => {
       message: "The cluster keeps its quorum through 1 more member failure.",
     });
     // Every member unreachable afterwards: still bootstrapped, now without a leader.
-    const dark = computeStatus(observed({ podsFound: 3, bootstrapped: true }));
+    const dark = computeStatus(observed({ podsFound: 3, bootstrapped: true, previousPhase: "Running" }));
     expect(dark).toMatchObject({ phase: "Degraded", bootstrapped: true, leader: null });
     expect(byType(dark.conditions, "Available")).toMatchObject({ status: "False", reason: "NoLeader" });
     expect(byType(dark.conditions, "QuorumAtRisk")).toMatchObject({ status: "True", reason: "NoQuorum" });
@@ -156,6 +157,7 @@ describe("computeStatus", () => {
         podsFound: 3,
         podsReady: 1,
         members: formed(3, { "orders-1": "lagging", "orders-2": "fenced" }),
+        previousPhase: "Running",
       }),
     );
     expect(status.phase).toBe("Degraded");
@@ -164,6 +166,31 @@ describe("computeStatus", () => {
       reason: "QuorumUnhealthy",
       message: "Only 1 of 3 voting members are healthy; a quorum needs 2.",
     });
+  });
+
+  it("is not available until a quorum of pods passes readiness, and Running only when all do", () => {
+    const formedNotReady = computeStatus(observed({ podsFound: 3, podsReady: 1, members: formed(3) }));
+    expect(formedNotReady).toMatchObject({ phase: "Bootstrapping", bootstrapped: true, leader: "orders-0" });
+    expect(byType(formedNotReady.conditions, "Available")).toMatchObject({
+      status: "False",
+      reason: "PodsNotReady",
+      message:
+        "3 of 3 voting members are healthy and orders-0 leads, but only 1 pods pass their readiness probe (a quorum is 2); clients reach only ready pods.",
+    });
+    const almost = computeStatus(
+      observed({ podsFound: 3, podsReady: 2, members: formed(3), previousPhase: "Bootstrapping" }),
+    );
+    expect(almost.phase).toBe("Degraded");
+    expect(byType(almost.conditions, "Degraded")).toMatchObject({
+      status: "True",
+      reason: "PodsNotReady",
+      message: "2 of 3 pods pass their readiness probe.",
+    });
+    // Once it has been up, losing readiness below quorum is Degraded, not Bootstrapping.
+    const lost = computeStatus(
+      observed({ podsFound: 3, podsReady: 1, members: formed(3), previousPhase: "Running" }),
+    );
+    expect(lost.phase).toBe("Degraded");
   });
 
   it("says a single member has no redundancy", () => {

@@ -35,6 +35,8 @@ export interface ObservedCluster {
   /** status.bootstrapped as stored: once true it stays true. */
   readonly bootstrapped: boolean;
   readonly paused: boolean;
+  /** status.phase as stored, undefined for a new cluster. */
+  readonly previousPhase: PaxosClusterPhase | undefined;
   readonly previousConditions: readonly ClusterCondition[];
   /** RFC 3339, seconds precision (what metav1.Time serializes to). */
   readonly now: string;
@@ -66,7 +68,10 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
   const quorum = quorumOf(voters);
   const healthy = members.healthyVoters;
   const allHealthy = members.members.filter((member) => member.health === "healthy").length;
-  const available = members.leader !== undefined && healthy >= quorum;
+  // A quorum that agrees is not enough: clients reach members through the Service, which
+  // routes only to pods whose readiness probe passes.
+  const formedQuorum = members.leader !== undefined && healthy >= quorum;
+  const available = formedQuorum && ready >= quorum;
   const settled =
     observed.statefulSetReplicas === desired && found === desired && ready === desired && voters === desired;
 
@@ -86,19 +91,26 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
             ? `No member's pod exists yet; the ${desired} initial members form the cluster once they start.`
             : `The initial members have not formed the cluster yet: ${found} of ${desired} pods exist, ${ready} are ready.`,
         )
-      : members.leader === undefined
+      : formedQuorum
         ? condition(
             "Available",
             "False",
-            "NoLeader",
-            `No member that answered knows a leader; ${healthy} of ${voters} voting members are healthy (a quorum is ${quorum}).`,
+            "PodsNotReady",
+            `${healthy} of ${voters} voting members are healthy and ${members.leader} leads, but only ${ready} pods pass their readiness probe (a quorum is ${quorum}); clients reach only ready pods.`,
           )
-        : condition(
-            "Available",
-            "False",
-            "QuorumUnhealthy",
-            `Only ${healthy} of ${voters} voting members are healthy; a quorum needs ${quorum}.`,
-          );
+        : members.leader === undefined
+          ? condition(
+              "Available",
+              "False",
+              "NoLeader",
+              `No member that answered knows a leader; ${healthy} of ${voters} voting members are healthy (a quorum is ${quorum}).`,
+            )
+          : condition(
+              "Available",
+              "False",
+              "QuorumUnhealthy",
+              `Only ${healthy} of ${voters} voting members are healthy; a quorum needs ${quorum}.`,
+            );
   const progressing = settled
     ? condition("Progressing", "False", "Settled", `All ${desired} members exist, vote and are ready.`)
     : condition(
@@ -111,14 +123,16 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
   // Degraded only once the cluster is up: a new cluster whose pods are still starting is
   // Pending or Bootstrapping, not degraded.
   const degraded =
-    available && (unhealthy.length > 0 || allHealthy < desired)
+    available && (unhealthy.length > 0 || allHealthy < desired || ready < desired)
       ? condition(
           "Degraded",
           "True",
-          "MembersUnhealthy",
+          unhealthy.length > 0 || allHealthy < desired ? "MembersUnhealthy" : "PodsNotReady",
           unhealthy.length > 0
             ? `Not healthy: ${unhealthy.map((member) => `${member.name} (${member.health})`).join(", ")}.`
-            : `${allHealthy} of ${desired} members are healthy.`,
+            : allHealthy < desired
+              ? `${allHealthy} of ${desired} members are healthy.`
+              : `${ready} of ${desired} pods pass their readiness probe.`,
         )
       : condition(
           "Degraded",
@@ -138,7 +152,15 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
 
   return {
     observedGeneration: observed.generation,
-    phase: phaseOf({ available, bootstrapped, found, allHealthy, desired }),
+    phase: phaseOf({
+      available,
+      bootstrapped,
+      found,
+      allHealthy,
+      ready,
+      desired,
+      previousPhase: observed.previousPhase,
+    }),
     replicas: found,
     readyReplicas: ready,
     selector: observed.selector,
@@ -196,10 +218,17 @@ function phaseOf(facts: {
   bootstrapped: boolean;
   found: number;
   allHealthy: number;
+  ready: number;
   desired: number;
+  previousPhase: PaxosClusterPhase | undefined;
 }): PaxosClusterPhase {
-  if (!facts.bootstrapped) return facts.found === 0 ? "Pending" : "Bootstrapping";
-  if (facts.available && facts.allHealthy >= facts.desired) return "Running";
+  const { available, bootstrapped, found, allHealthy, ready, desired, previousPhase } = facts;
+  if (available && allHealthy >= desired && ready >= desired) return "Running";
+  if (available) return "Degraded";
+  // Not available yet: a cluster that has never been available is still coming up.
+  const comingUp =
+    previousPhase === undefined || previousPhase === "Pending" || previousPhase === "Bootstrapping";
+  if (!bootstrapped || comingUp) return found === 0 ? "Pending" : "Bootstrapping";
   return "Degraded";
 }
 

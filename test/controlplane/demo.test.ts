@@ -113,5 +113,5 @@ describe("make demo", () => {
       expect(await networkNamespaces()).toEqual(namespacesBefore);
       expect(await bridges()).toEqual(bridgesBefore);
     }
-  });
+  }, 360_000);
 });

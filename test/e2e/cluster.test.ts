@@ -64,6 +64,8 @@ describe("a 3-replica PaxosCluster end to end", () => {
       replicas,
       image: target.replicaImage,
       storage: { size: "256Mi" },
+      // Requests and limits make the pods Burstable, as most users' are.
+      resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
     });
     const { cluster } = await healthy("the new cluster to be Running with 3 healthy members");
     report("kubectl apply to Ready (3 replicas)", Math.round(performance.now() - started));

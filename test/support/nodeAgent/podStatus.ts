@@ -147,7 +147,8 @@ export function buildPodStatus(
     ...(view.hostIP === undefined ? {} : { hostIP: view.hostIP, hostIPs: [{ ip: view.hostIP }] }),
     ...(view.podIP === undefined ? {} : { podIP: view.podIP, podIPs: [{ ip: view.podIP }] }),
     startTime: view.startTime,
-    qosClass: "BestEffort",
+    // No qosClass: the API server sets it when the pod is created and it never changes; the
+    // status is merge-patched, so leaving it out keeps the server's value.
     conditions: mergeConditions(conditionsFor(view), previousConditions, now),
     ...(view.initContainers.length === 0
       ? {}
