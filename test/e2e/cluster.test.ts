@@ -113,6 +113,22 @@ describe("a 3-replica PaxosCluster end to end", () => {
     const deleted = performance.now();
     const deletedAt = new Date();
     await kube.core.deleteNamespacedPod({ namespace, name: victim });
+    // While the member is gone the status must say so: Degraded, at risk, the victim not healthy.
+    const { cluster: during } = await waitForCluster(
+      kube,
+      namespace,
+      name,
+      (current) => current.status?.phase === "Degraded",
+      "the status to report the cluster Degraded while the pod is gone",
+      30_000,
+    );
+    expect(condition(during, "Available")?.status).toBe("True");
+    expect(condition(during, "QuorumAtRisk")).toMatchObject({
+      status: "True",
+      reason: "OneFailureFromQuorumLoss",
+    });
+    expect(during.status?.members?.find((member) => member.name === victim)?.health).not.toBe("healthy");
+    expect(during.status?.readyReplicas).toBeLessThan(replicas);
     // The StatefulSet makes a new pod of that name; the member comes back from its volume.
     await waitFor(
       async () => {
