@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
-import type { HttpAnswer } from "../support/replicaCluster.ts";
+import { type HttpAnswer, jsonRequest } from "../support/jsonRequest.ts";
 import { toolPath } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
 import type { E2eTarget } from "./targets/target.ts";
@@ -177,23 +177,7 @@ export function podMembers(target: E2eTarget, namespace: string, pods: readonly 
       options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
     ): Promise<HttpAnswer> {
       try {
-        const response = await fetch(`${await url(pod)}${path}`, {
-          method,
-          headers: {
-            ...(options.body === undefined ? {} : { "content-type": "application/json" }),
-            ...options.headers,
-          },
-          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 3_000),
-        });
-        const text = await response.text();
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        return { status: response.status, body, headers: response.headers };
+        return await jsonRequest(`${await url(pod)}${path}`, method, options, 3_000);
       } catch (error) {
         urls.delete(pod);
         throw error;

@@ -1,8 +1,9 @@
 // Client load against a real replica cluster that records a history for the
 // linearizability checker: every operation with its call and return time, and an
 // unknown outcome (null) when the client could not learn it (timeout, 503, refused).
+
+import type { HttpAnswer } from "./jsonRequest.ts";
 import type { HistoryOperation } from "./lincheck.ts";
-import type { HttpAnswer } from "./replicaCluster.ts";
 
 /**
  * What the load talks to: members and a way to send one of them a request. A

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { type HttpAnswer, jsonRequest } from "./jsonRequest.ts";
 import { ManagedProcess } from "./processes.ts";
 import { repositoryRoot } from "./tools.ts";
 import { waitFor } from "./waitFor.ts";
@@ -31,12 +32,6 @@ export interface ReplicaHandle {
   readonly url: string;
   readonly dataDir: string;
   process: ManagedProcess | undefined;
-}
-
-export interface HttpAnswer {
-  readonly status: number;
-  readonly body: unknown;
-  readonly headers: Headers;
 }
 
 export class ReplicaCluster {
@@ -153,24 +148,13 @@ export class ReplicaCluster {
     path: string,
     options: { body?: unknown; headers?: Record<string, string>; admin?: boolean; timeoutMs?: number } = {},
   ): Promise<HttpAnswer> {
-    const response = await fetch(`${member.url}${path}`, {
-      method,
+    return await jsonRequest(`${member.url}${path}`, method, {
+      ...options,
       headers: {
-        ...(options.body === undefined ? {} : { "content-type": "application/json" }),
         ...(options.admin ? { authorization: `Bearer ${this.adminToken}` } : {}),
         ...options.headers,
       },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, body, headers: response.headers };
   }
 
   async status(member: ReplicaHandle): Promise<Record<string, unknown> | undefined> {
