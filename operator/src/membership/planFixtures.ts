@@ -245,6 +245,7 @@ export class World {
   input(): PlanInput {
     const ordinals = new Set([
       ...this.pods.keys(),
+      ...this.claims.keys(),
       ...[...this.configuration.voters, ...this.configuration.learners].map(
         (member) => podOrdinal(cluster, keyPod(member)) ?? -1,
       ),

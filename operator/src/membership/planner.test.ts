@@ -733,7 +733,7 @@ describe("replacing a member", () => {
       operation: { type: "ReplaceMember" },
     },
     {
-      name: "TransferLeadership: a stale leader incarnation hands over first",
+      name: "TransferLeadership: the member answers as itself again before anything happened: not replaced",
       cluster: {
         desired: 3,
         leader: 1,

@@ -236,6 +236,11 @@ function scaleDownStep(view: ClusterView, op: Operation): Operation | Plan {
   const key = keyOf(op);
   const ordinal = ordinalOf(view, op);
   const beforeRemoval = op.step === "TransferLeadership" || op.step === "RemoveMember";
+  // Never scale away a member or its data: one configured under another incarnation than the
+  // record says (changed by hand, or a record from before) leaves the configuration first.
+  const configured = view.configuredKey(op.member);
+  if (!beforeRemoval && configured !== undefined)
+    return { ...op, step: "RemoveMember", incarnation: keyIncarnation(configured) };
   // Until the member leaves the configuration nothing is lost by stopping, and a spec that
   // wants it again (scaled back up) means it should stay.
   if (beforeRemoval && ordinal < input.desiredReplicas && (key === undefined || view.isConfigured(key)))
@@ -267,7 +272,10 @@ function scaleDownStep(view: ClusterView, op: Operation): Operation | Plan {
     case "ShrinkStatefulSet": {
       const replicas = input.statefulSetReplicas ?? 0;
       if (replicas <= ordinal) return { ...op, step: "WaitForPodGone" };
-      if (replicas > ordinal + 1)
+      const above = [...view.voters, ...view.learners].some(
+        (member) => (podOrdinal(input.cluster, keyPod(member)) ?? -1) > ordinal,
+      );
+      if (replicas > ordinal + 1 || above)
         return complete(
           op,
           `${op.member} left the configuration; its pod goes when the members above it have left too.`,
@@ -318,11 +326,12 @@ function replaceStep(view: ClusterView, op: Operation): Operation | Plan {
 }
 
 function restartStep(view: ClusterView, op: Operation): Operation | Plan {
-  const key = keyOf(op);
+  // The pod's configured key, whatever the record says: it is the member a restart disrupts.
+  const key = view.configuredKey(op.member) ?? keyOf(op);
   const member = view.observed(op.member);
   switch (op.step) {
     case "TransferLeadership":
-      return transferStep(view, op, "DeletePod");
+      return transferStep(view, op, "DeletePod", key);
     case "DeletePod": {
       if (member?.podExists !== true || member.podRevision === view.input.updateRevision)
         return { ...op, step: "WaitForRestart" };
@@ -361,8 +370,12 @@ function restartStep(view: ClusterView, op: Operation): Operation | Plan {
 // ------------------------------------------------------------------ shared steps
 
 /** Hands leadership away from the operation's member if it leads, then goes on to `next`. */
-function transferStep(view: ClusterView, op: Operation, next: OperationStep): Operation | Plan {
-  const key = keyOf(op);
+function transferStep(
+  view: ClusterView,
+  op: Operation,
+  next: OperationStep,
+  key: string | undefined = keyOf(op),
+): Operation | Plan {
   if (key === undefined || view.leaderKey !== key) return { ...op, step: next };
   const target = transferTarget(view, key);
   if (target === undefined) {

@@ -23,14 +23,14 @@ export function commitProblem(voters: readonly string[], healthy: ReadonlySet<st
 /**
  * Why removing (or evicting) `member` is unsafe, or undefined when it is safe: the change
  * must commit in the current configuration, and the remaining voters must still have a
- * healthy quorum. Removing a learner or a non-member changes no quorum.
+ * healthy quorum. Removing a learner changes no quorum, but still has to commit.
  */
 export function removalProblem(
   voters: readonly string[],
   healthy: ReadonlySet<string>,
   member: string,
 ): string | undefined {
-  if (!voters.includes(member)) return undefined;
+  if (!voters.includes(member)) return commitProblem(voters, healthy);
   if (voters.length === 1) return `${member} is the last voter`;
   const now = commitProblem(voters, healthy);
   if (now !== undefined) return now;
