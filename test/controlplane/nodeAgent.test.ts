@@ -96,6 +96,8 @@ describe("the node agent", () => {
       kubeconfigPath,
       stateDir,
       images: { "example.com/probe-server": { command: [process.execPath, serverScript] } },
+      // Other suites' leftover pods get scheduled to these nodes too; only ours run.
+      namespaces: [namespace],
       restartBackoff: { initialMs: 500, maxMs: 5000 },
       onProgress: (message) => {
         progress.push(message);

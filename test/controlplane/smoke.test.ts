@@ -58,7 +58,12 @@ describe("local control plane", () => {
         selector: { matchLabels: { "app.kubernetes.io/name": name } },
         template: {
           metadata: { labels: { "app.kubernetes.io/name": name } },
-          spec: { containers: [{ name: "main", image: "registry.invalid/never-pulled:1" }] },
+          spec: {
+            containers: [{ name: "main", image: "registry.invalid/never-pulled:1" }],
+            // No node has this label (other suites may have registered nodes): the pod can
+            // never be scheduled, and the scheduler must say so.
+            nodeSelector: { "paxos.dev/smoke-test": "no-such-node" },
+          },
         },
       },
     };
@@ -76,7 +81,7 @@ describe("local control plane", () => {
       controller: true,
     });
 
-    // The ReplicaSet controller creates the pod; with no nodes the scheduler must say so.
+    // The ReplicaSet controller creates the pod; with no node that fits, the scheduler must say so.
     const pod = await waitFor(
       async () => {
         const candidate = (await core.listNamespacedPod({ namespace, labelSelector })).items[0];
