@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { launchArgv, launchScript, orderMounts, shellQuote } from "./launch.ts";
+import { hiddenPaths, keptPathsDir, launchArgv, launchScript, orderMounts, shellQuote } from "./launch.ts";
 
 describe("launch", () => {
   it("quotes for the shell", () => {
@@ -24,11 +24,40 @@ describe("launch", () => {
       "/etc/paxos/auth",
       "/tmp",
     ]);
-    expect(
-      orderMounts([{ source: "/s", target: "/opt", readOnly: false }], ["/opt/app/main.js"]).map(
-        (m) => m.target,
-      ),
-    ).toEqual(["/opt"]);
+  });
+
+  it("carries the program's directories over a volume that would hide them", () => {
+    const mounts = [
+      { source: "/state/pods/a/tmp", target: "/tmp", readOnly: false },
+      { source: "/state/volumes/pv-1", target: "/data", readOnly: false },
+    ];
+    expect(hiddenPaths(mounts, ["/tmp/clone/replica/src", "/tmp/clone", "/usr/bin"])).toEqual(["/tmp/clone"]);
+    const script = launchScript(
+      { hostname: "h", hostsFile: "/h", resolvConf: "/r", mounts, workingDir: "/tmp/clone" },
+      ["/tmp/clone"],
+    ).split("\n");
+    const aside = script.indexOf(`mount --bind /tmp/clone ${keptPathsDir}/0`);
+    const volume = script.indexOf("mount --bind /state/pods/a/tmp /tmp");
+    const back = script.indexOf(`mount --bind ${keptPathsDir}/0 /tmp/clone`);
+    expect(aside).toBeGreaterThan(0);
+    expect(volume).toBeGreaterThan(aside);
+    expect(back).toBeGreaterThan(volume);
+    expect(script.indexOf("cd /tmp/clone")).toBeGreaterThan(back);
+  });
+
+  it("keeps only the program and working directory visible, not the container's path arguments", () => {
+    const argv = launchArgv({
+      netnsPath: "/run/netns/x",
+      hostname: "h",
+      hostsFile: "/h",
+      resolvConf: "/r",
+      mounts: [{ source: "/state/pv", target: "/data", readOnly: false }],
+      argv: ["/usr/bin/node", "/data/app/main.ts", "--out", "/data/out"],
+    });
+    const script = argv[argv.indexOf("-c") + 1] ?? "";
+    // The script under /data is the program's and is carried over; /data/out is not.
+    expect(script).toContain(`mount --bind /data/app ${keptPathsDir}/0`);
+    expect(script).not.toContain("/data/out");
   });
 
   it("builds an exec chain that ends in the container's argv", () => {

@@ -9,6 +9,8 @@
 // binary lives in the tool cache under root's home, and the agent needs root for
 // namespaces anyway.
 
+import { dirname } from "node:path";
+
 export interface Mount {
   source: string;
   target: string;
@@ -39,33 +41,59 @@ function isWithin(path: string, directory: string): boolean {
 
 /**
  * Parents before children (kubelet order), but a mount whose target would hide the source
- * of another mount, or a path that must stay visible (the program itself), goes after
- * everything else: an emptyDir on /tmp must not hide a state directory under /tmp.
+ * of another mount goes after everything else: an emptyDir on /tmp must not hide a state
+ * directory under /tmp before that one is mounted.
  */
-export function orderMounts(mounts: readonly Mount[], keepVisible: readonly string[] = []): Mount[] {
+export function orderMounts(mounts: readonly Mount[]): Mount[] {
   const depth = (mount: Mount) => mount.target.split("/").filter(Boolean).length;
   const hides = (mount: Mount) =>
-    mounts.some((other) => other !== mount && isWithin(other.source, mount.target)) ||
-    keepVisible.some((path) => isWithin(path, mount.target));
+    mounts.some((other) => other !== mount && isWithin(other.source, mount.target));
   const sorted = [...mounts].sort((a, b) => depth(a) - depth(b));
   return [...sorted.filter((m) => !hides(m)), ...sorted.filter(hides)];
 }
 
+/** Where the launch script parks, inside the pod's mount namespace, what a volume would hide. */
+export const keptPathsDir = "/run/paxos-node-agent/kept";
+
+/**
+ * The directories the program needs (its files, its working directory) that a volume's
+ * target would cover, outermost only. A container has an image of its own; here the
+ * "image" is this machine's file system, so an emptyDir on /tmp must not hide a program
+ * that lives under /tmp.
+ */
+export function hiddenPaths(mounts: readonly Mount[], needed: readonly string[]): string[] {
+  const hidden = needed.filter((path) => mounts.some((mount) => isWithin(path, mount.target)));
+  return [...new Set(hidden)].filter(
+    (path, _, all) => !all.some((other) => other !== path && isWithin(path, other)),
+  );
+}
+
+/**
+ * The script run inside the pod's namespaces: hostname, hosts file and resolv.conf, the
+ * volumes, then exec. `needed` are the directories the program must still see after the
+ * volumes are mounted: each one a volume would hide is bind-mounted aside first and back
+ * onto its own path afterwards (a directory made for it in the volume).
+ */
 export function launchScript(
   spec: Omit<LaunchSpec, "netnsPath" | "argv">,
-  keepVisible: readonly string[],
+  needed: readonly string[],
 ): string {
   const q = shellQuote;
+  const kept = hiddenPaths(spec.mounts, needed);
   const lines = [
     "set -e",
     `hostname ${q(spec.hostname)}`,
     `mount --bind ${q(spec.hostsFile)} /etc/hosts`,
     `if [ -e /etc/resolv.conf ]; then mount --bind ${q(spec.resolvConf)} /etc/resolv.conf; fi`,
   ];
-  for (const mount of orderMounts(spec.mounts, keepVisible)) {
+  for (const [index, path] of kept.entries())
+    lines.push(`mkdir -p ${keptPathsDir}/${index}`, `mount --bind ${q(path)} ${keptPathsDir}/${index}`);
+  for (const mount of orderMounts(spec.mounts)) {
     lines.push(`mount --bind ${q(mount.source)} ${q(mount.target)}`);
     if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${q(mount.target)}`);
   }
+  for (const [index, path] of kept.entries())
+    lines.push(`mkdir -p ${q(path)}`, `mount --bind ${keptPathsDir}/${index} ${q(path)}`);
   if (spec.workingDir !== undefined) lines.push(`cd ${q(spec.workingDir)}`);
   lines.push('exec "$@"');
   return lines.join("\n");
@@ -73,10 +101,15 @@ export function launchScript(
 
 /** argv for spawn(); the container's own argv comes last, as the script's "$@". */
 export function launchArgv(spec: LaunchSpec): string[] {
-  const program = spec.argv[0];
-  const keepVisible = program?.startsWith("/")
-    ? [program, ...spec.argv.slice(1).filter((a) => a.startsWith("/"))]
-    : [];
+  // The program: the interpreter and its script (argv up to the first flag), and the
+  // working directory. Later arguments are the container's (a path there may well be a
+  // volume's, which must not be covered back).
+  const firstFlag = spec.argv.findIndex((argument) => argument.startsWith("-"));
+  const program = spec.argv.slice(0, firstFlag === -1 ? spec.argv.length : firstFlag);
+  const needed = [
+    ...program.filter((argument) => argument.startsWith("/")).map((path) => dirname(path)),
+    ...(spec.workingDir === undefined ? [] : [spec.workingDir]),
+  ];
   return [
     setprivPath,
     "--pdeathsig",
@@ -93,7 +126,7 @@ export function launchArgv(spec: LaunchSpec): string[] {
     "--",
     "/bin/sh",
     "-c",
-    launchScript(spec, keepVisible),
+    launchScript(spec, needed),
     "sh",
     ...spec.argv,
   ];
