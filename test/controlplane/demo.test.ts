@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { addedNames, linkNames, networkNamespaceNames } from "../support/hostNetwork.ts";
 import { isProcessRunning } from "../support/processes.ts";
 import { repositoryRoot, toolPath } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
@@ -22,21 +23,6 @@ async function descendants(pid: number): Promise<number[]> {
   return [...children, ...nested.flat()];
 }
 
-async function networkNamespaces(): Promise<string[]> {
-  const { stdout } = await run("ip", ["netns", "list"]);
-  return stdout.trim().split("\n").filter(Boolean).sort();
-}
-
-async function bridges(): Promise<string[]> {
-  const { stdout } = await run("ip", ["-o", "link", "show", "type", "bridge"]);
-  return stdout
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.split(":")[1]?.trim() ?? "")
-    .sort();
-}
-
 describe("make demo", () => {
   let stateDir = "";
   afterAll(async () => {
@@ -45,8 +31,8 @@ describe("make demo", () => {
 
   it("brings the sample to Ready, its printed commands work, and Ctrl-C leaves nothing behind", async () => {
     stateDir = await mkdtemp(join(tmpdir(), "paxos-demo-test-"));
-    const namespacesBefore = await networkNamespaces();
-    const bridgesBefore = await bridges();
+    const namespacesBefore = networkNamespaceNames();
+    const bridgesBefore = linkNames("bridge");
     const demo = spawn(process.execPath, [join(repositoryRoot, "test/support/demo.ts")], {
       env: { ...process.env, PAXOS_DEMO_DIR: stateDir },
       stdio: ["ignore", "pipe", "pipe"],
@@ -111,9 +97,8 @@ describe("make demo", () => {
       expect(output).toContain("stopped; no processes left running");
       expect(processes.filter(isProcessRunning)).toEqual([]);
       // Nothing new is left. (Fewer is fine: a new node agent removes what dead ones left.)
-      const added = (now: string[], before: string[]) => now.filter((name) => !before.includes(name));
-      expect(added(await networkNamespaces(), namespacesBefore)).toEqual([]);
-      expect(added(await bridges(), bridgesBefore)).toEqual([]);
+      expect(addedNames(networkNamespaceNames(), namespacesBefore)).toEqual([]);
+      expect(addedNames(linkNames("bridge"), bridgesBefore)).toEqual([]);
     }
   }, 360_000);
 });

@@ -17,6 +17,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { addedNames, linkNames, networkNamespaceNames } from "../support/hostNetwork.ts";
 import { type NodeAgent, startNodeAgent } from "../support/nodeAgent/index.ts";
 import { isProcessRunning } from "../support/processes.ts";
 import { repositoryRoot } from "../support/tools.ts";
@@ -26,11 +27,7 @@ const image = "example.com/probe-server:1";
 const serverScript = join(repositoryRoot, "test", "support", "nodeAgent", "testdata", "probeServer.ts");
 const authDir = "/etc/paxos-node-agent-test/auth";
 
-const hostNames = () => ({
-  netns: execFileSync("ip", ["netns", "list"]).toString(),
-  links: execFileSync("ip", ["-o", "link", "show"]).toString(),
-});
-const agentNames = (text: string) => text.split("\n").filter((line) => /\bpx[abvp][0-9a-f]{5}/.test(line));
+const hostNames = () => ({ netns: networkNamespaceNames(), links: linkNames() });
 
 describe("the node agent", () => {
   const kubeconfigPath = inject("kubeconfigPath");
@@ -341,7 +338,10 @@ describe("the node agent", () => {
       { description: "the pods to be gone", timeoutMs: 30_000 },
     );
     for (const pid of pids) expect(isProcessRunning(pid)).toBe(false);
-    expect(agentNames(execFileSync("ip", ["netns", "list"]).toString())).toEqual([]);
+    // None of this agent's pod namespaces is left (another agent may run pods meanwhile).
+    const agentId = /node agent ([0-9a-f]+) running/.exec(progress.join("\n"))?.[1];
+    expect(agentId).toBeDefined();
+    expect(networkNamespaceNames().filter((name) => name.startsWith(`pxa${agentId}`))).toEqual([]);
     await core.deleteCollectionNamespacedPersistentVolumeClaim({ namespace });
     await waitFor(
       async () => {
@@ -360,8 +360,9 @@ describe("the node agent", () => {
     await agent?.stop();
     agent = undefined;
     const after = hostNames();
-    expect(agentNames(after.netns)).toEqual(agentNames(before.netns));
-    expect(agentNames(after.links)).toEqual(agentNames(before.links));
+    // Nothing of this agent's is left (other agents may come and go meanwhile).
+    expect(addedNames(after.netns, before.netns)).toEqual([]);
+    expect(addedNames(after.links, before.links)).toEqual([]);
     const mounts = await readFile("/proc/mounts", "utf8");
     expect(mounts.includes(stateDir)).toBe(false);
     await expect(stat("/etc/paxos-node-agent-test")).rejects.toThrow(/ENOENT/);
