@@ -2,8 +2,9 @@ import { assert, assertSafeInteger } from "./assert.ts";
 import type { ChangesQuery } from "./commands.ts";
 import type { StateMachineOptions } from "./options.ts";
 import { type ChangeEvent, type ChangeNamespace, type ChangesResult, failure } from "./results.ts";
+import { scanWindowFailure } from "./scanQuery.ts";
 import { snapshotCheck } from "./snapshotFields.ts";
-import { isSafeIntegerAtLeast, textProblem, utf8ByteLength } from "./text.ts";
+import { isSafeIntegerAtLeast, utf8ByteLength } from "./text.ts";
 
 /** Per-event overhead counted against `historyBytesMax`, for the fields around key and values. */
 export const eventOverheadBytes = 64;
@@ -85,16 +86,8 @@ export class ChangeFeed {
     if (!isSafeIntegerAtLeast(fromRevision, 1)) {
       return failure("InvalidRevision", "fromRevision must be an integer >= 1");
     }
-    const prefixProblem = textProblem(prefix, {
-      what: "prefix",
-      bytesMax: this.options.keyBytesMax,
-      allowEmpty: true,
-      allowControlCharacters: false,
-    });
-    if (prefixProblem !== undefined) return failure("InvalidPrefix", prefixProblem);
-    if (!isSafeIntegerAtLeast(limit, 1) || limit > this.options.readLimitMax) {
-      return failure("InvalidLimit", `limit must be an integer from 1 to ${this.options.readLimitMax}`);
-    }
+    const windowFailure = scanWindowFailure(prefix, limit, this.options);
+    if (windowFailure !== undefined) return windowFailure;
     if (namespace !== "kv" && namespace !== "lock") {
       return failure("InvalidNamespace", 'namespace must be "kv" or "lock"');
     }

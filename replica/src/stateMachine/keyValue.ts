@@ -12,6 +12,7 @@ import {
   type PutResult,
   type RevisionMismatch,
 } from "./results.ts";
+import { scanWindowFailure } from "./scanQuery.ts";
 import { snapshotCheck } from "./snapshotFields.ts";
 import { compareKeys, isSafeIntegerAtLeast, textProblem, utf8ByteLength } from "./text.ts";
 
@@ -116,16 +117,8 @@ export class KeyValueStore {
 
   list(query: ListQuery): ListResult {
     const { prefix, limit = this.options.readLimitMax, startAfter } = query;
-    const prefixProblem = textProblem(prefix, {
-      what: "prefix",
-      bytesMax: this.options.keyBytesMax,
-      allowEmpty: true,
-      allowControlCharacters: false,
-    });
-    if (prefixProblem !== undefined) return failure("InvalidPrefix", prefixProblem);
-    if (!isSafeIntegerAtLeast(limit, 1) || limit > this.options.readLimitMax) {
-      return failure("InvalidLimit", `limit must be an integer from 1 to ${this.options.readLimitMax}`);
-    }
+    const windowFailure = scanWindowFailure(prefix, limit, this.options);
+    if (windowFailure !== undefined) return windowFailure;
     if (startAfter !== undefined) {
       const startProblem = this.#keyProblem(startAfter, "startAfter");
       if (startProblem !== undefined) return failure("InvalidKey", startProblem);
