@@ -466,14 +466,19 @@ async function recordTransitions(
         ? `${after.leader} leads.`
         : `${after.leader} leads (was ${before.leader}).`,
     );
-  for (const type of ["QuorumAtRisk", "Paused"]) {
+  const turned = (type: string) => {
     const next = conditionOf(type);
     const previous = (before?.conditions ?? []).find((condition) => condition.type === type);
-    if (next === undefined || previous?.status === next.status) continue;
-    if (type === "QuorumAtRisk" && next.status === "True") await events.warning(next.reason, next.message);
-    else if (type === "Paused" && (next.status === "True" || previous !== undefined))
-      await events.normal(next.status === "True" ? "ReconcilePaused" : "ReconcileResumed", next.message);
-  }
+    return next !== undefined && previous?.status !== next.status
+      ? { next, hadOne: previous !== undefined }
+      : undefined;
+  };
+  const atRisk = turned("QuorumAtRisk");
+  if (atRisk?.next.status === "True") await events.warning(atRisk.next.reason, atRisk.next.message);
+  const paused = turned("Paused");
+  // A new cluster's first Paused=False is not a resumption.
+  if (paused?.next.status === "True") await events.normal("ReconcilePaused", paused.next.message);
+  else if (paused?.hadOne === true) await events.normal("ReconcileResumed", paused.next.message);
 }
 
 /**

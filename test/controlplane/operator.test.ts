@@ -112,6 +112,27 @@ describe("the operator", () => {
   };
   const secretValues = async () =>
     (await core.readNamespacedSecret({ namespace, name: `${name}-auth` })).data;
+  const patchSpec = (spec: Record<string, unknown>, cluster = name) =>
+    objects.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name: cluster, body: { spec } },
+      mergePatch,
+    );
+  const waitForStatefulSetReplicas = (replicas: number, description: string) =>
+    waitFor(
+      async () =>
+        (await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas === replicas
+          ? true
+          : undefined,
+      { description, timeoutMs: 30_000 },
+    );
+  /** The reasons of the Events recorded on a PaxosCluster. */
+  const eventReasons = async (cluster = name) =>
+    (
+      await core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=PaxosCluster,involvedObject.name=${cluster}`,
+      })
+    ).items.map((event) => event.reason);
 
   beforeAll(async () => {
     config = new KubeConfig();
@@ -216,12 +237,7 @@ describe("the operator", () => {
     expect(metrics).toContain('paxos_operator_clusters{phase="Bootstrapping"} 1');
     expect(metrics).toContain('paxos_operator_clusters{phase="Running"} 0');
 
-    const events = await core.listNamespacedEvent({
-      namespace,
-      fieldSelector: `involvedObject.kind=PaxosCluster,involvedObject.name=${name}`,
-    });
-    const reasons = events.items.map((event) => event.reason);
-    expect(reasons).toEqual(
+    expect(await eventReasons()).toEqual(
       expect.arrayContaining([
         "FinalizerAdded",
         "SecretCreated",
@@ -235,15 +251,8 @@ describe("the operator", () => {
 
   it("follows spec.replicas and keeps the Secret's values", async () => {
     const secretBefore = await secretValues();
-    await objects.patchNamespacedCustomObject(
-      { group, version, namespace, plural, name, body: { spec: { replicas: 5 } } },
-      mergePatch,
-    );
-    await waitFor(
-      async () =>
-        (await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas === 5 ? true : undefined,
-      { description: "the StatefulSet to scale to 5", timeoutMs: 30_000 },
-    );
+    await patchSpec({ replicas: 5 });
+    await waitForStatefulSetReplicas(5, "the StatefulSet to scale to 5");
     const budget = await policy.readNamespacedPodDisruptionBudget({ namespace, name });
     expect(budget.spec?.maxUnavailable).toBe(2);
     await waitFor(
@@ -257,13 +266,6 @@ describe("the operator", () => {
   });
 
   it("changes nothing while paused, and catches up when resumed", async () => {
-    const eventReasons = async () =>
-      (
-        await core.listNamespacedEvent({
-          namespace,
-          fieldSelector: `involvedObject.kind=PaxosCluster,involvedObject.name=${name}`,
-        })
-      ).items.map((event) => event.reason);
     const observed = async (condition: (cluster: ClusterObject) => boolean) => {
       const cluster = await readCluster();
       return cluster.status?.observedGeneration === cluster.metadata.generation && condition(cluster)
@@ -273,10 +275,7 @@ describe("the operator", () => {
     const pausedCondition = (cluster: ClusterObject) =>
       cluster.status?.conditions?.find((condition) => condition.type === "Paused");
 
-    await objects.patchNamespacedCustomObject(
-      { group, version, namespace, plural, name, body: { spec: { paused: true, replicas: 4 } } },
-      mergePatch,
-    );
+    await patchSpec({ paused: true, replicas: 4 });
     const paused = await waitFor(() => observed((cluster) => pausedCondition(cluster)?.status === "True"), {
       description: "the status to say the cluster is paused",
       timeoutMs: 30_000,
@@ -287,15 +286,8 @@ describe("the operator", () => {
     expect((await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas).toBe(5);
     expect(await eventReasons()).toContain("ReconcilePaused");
 
-    await objects.patchNamespacedCustomObject(
-      { group, version, namespace, plural, name, body: { spec: { paused: false } } },
-      mergePatch,
-    );
-    await waitFor(
-      async () =>
-        (await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas === 4 ? true : undefined,
-      { description: "the resumed operator to scale the StatefulSet to 4", timeoutMs: 30_000 },
-    );
+    await patchSpec({ paused: false });
+    await waitForStatefulSetReplicas(4, "the resumed operator to scale the StatefulSet to 4");
     await waitFor(() => observed((cluster) => pausedCondition(cluster)?.status === "False"), {
       description: "the Paused condition to clear",
       timeoutMs: 30_000,
@@ -361,10 +353,7 @@ describe("the operator", () => {
         { description: "the StatefulSet's 2 claims to be created and bound", timeoutMs: 60_000 },
       );
 
-      await objects.patchNamespacedCustomObject(
-        { group, version, namespace, plural, name: ledger, body: { spec: { storage: { size: "2Gi" } } } },
-        mergePatch,
-      );
+      await patchSpec({ storage: { size: "2Gi" } }, ledger);
       await waitFor(
         async () =>
           (await claims()).every((claim) => claim.spec?.resources?.requests?.storage === "2Gi")
@@ -376,11 +365,7 @@ describe("the operator", () => {
       const template = (await apps.readNamespacedStatefulSet({ namespace, name: ledger })).spec
         ?.volumeClaimTemplates?.[0];
       expect(template?.spec?.resources?.requests?.storage).toBe("1Gi");
-      const events = await core.listNamespacedEvent({
-        namespace,
-        fieldSelector: `involvedObject.kind=PaxosCluster,involvedObject.name=${ledger}`,
-      });
-      expect(events.items.filter((event) => event.reason === "VolumeExpanding")).toHaveLength(2);
+      expect((await eventReasons(ledger)).filter((reason) => reason === "VolumeExpanding")).toHaveLength(2);
     } finally {
       await objects
         .deleteNamespacedCustomObject({ group, version, namespace, plural, name: ledger })
@@ -431,15 +416,8 @@ describe("the operator", () => {
     const standby = await launch("operator-standby");
     try {
       // A spec change while both run: only the leader reconciles it.
-      await objects.patchNamespacedCustomObject(
-        { group, version, namespace, plural, name, body: { spec: { replicas: 3 } } },
-        mergePatch,
-      );
-      await waitFor(
-        async () =>
-          (await apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas === 3 ? true : undefined,
-        { description: "the leader to scale the StatefulSet back to 3", timeoutMs: 30_000 },
-      );
+      await patchSpec({ replicas: 3 });
+      await waitForStatefulSetReplicas(3, "the leader to scale the StatefulSet back to 3");
       await sleep(2_000);
       expect(standby.leading).toBe(false);
       expect(await successfulReconciles(standby)).toBe(0);

@@ -1,28 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { checkHistory, type HistoryOperation, pruneUnobservedUnknownWrites } from "./lincheck.ts";
 
+const put = (value: string, output: HistoryOperation["output"], call: number): HistoryOperation => ({
+  clientId: 0,
+  input: { op: "put", key: "x", value },
+  output,
+  call,
+  return: output === null ? null : call + 5,
+});
+const get = (value: string | undefined, revision: number, call: number): HistoryOperation => ({
+  clientId: 1,
+  input: { op: "get", key: "x" },
+  output: value === undefined ? { found: false } : { found: true, value, revision },
+  call,
+  return: call + 5,
+});
+
 // The checker itself is tested in Go (hack/lincheck); this checks the TypeScript side
 // that the simulator and process tests use: format, exit codes, verdicts.
 describe("checkHistory", () => {
   it("accepts a linearizable key-value history", async () => {
     const result = await checkHistory({
       model: "kv",
-      operations: [
-        {
-          clientId: 0,
-          input: { op: "put", key: "x", value: "a" },
-          output: { revision: 1 },
-          call: 0,
-          return: 10,
-        },
-        {
-          clientId: 1,
-          input: { op: "get", key: "x" },
-          output: { found: true, value: "a", revision: 1 },
-          call: 20,
-          return: 30,
-        },
-      ],
+      operations: [put("a", { revision: 1 }, 0), get("a", 1, 20)],
     });
     expect(result.verdict).toBe("linearizable");
   });
@@ -30,29 +30,7 @@ describe("checkHistory", () => {
   it("rejects a stale read after a completed write", async () => {
     const result = await checkHistory({
       model: "kv",
-      operations: [
-        {
-          clientId: 0,
-          input: { op: "put", key: "x", value: "a" },
-          output: { revision: 1 },
-          call: 0,
-          return: 10,
-        },
-        {
-          clientId: 0,
-          input: { op: "put", key: "x", value: "b" },
-          output: { revision: 2 },
-          call: 11,
-          return: 19,
-        },
-        {
-          clientId: 1,
-          input: { op: "get", key: "x" },
-          output: { found: true, value: "a", revision: 1 },
-          call: 20,
-          return: 30,
-        },
-      ],
+      operations: [put("a", { revision: 1 }, 0), put("b", { revision: 2 }, 11), get("a", 1, 20)],
     });
     expect(result.verdict).toBe("not-linearizable");
   });
@@ -91,21 +69,6 @@ describe("checkHistory", () => {
 });
 
 describe("pruneUnobservedUnknownWrites", () => {
-  const put = (value: string, output: HistoryOperation["output"], call: number): HistoryOperation => ({
-    clientId: 0,
-    input: { op: "put", key: "x", value },
-    output,
-    call,
-    return: output === null ? null : call + 5,
-  });
-  const get = (value: string | undefined, revision: number, call: number): HistoryOperation => ({
-    clientId: 1,
-    input: { op: "get", key: "x" },
-    output: value === undefined ? { found: false } : { found: true, value, revision },
-    call,
-    return: call + 5,
-  });
-
   it("drops unknown writes nobody read and keeps the ones a read saw", () => {
     const history = [
       put("a", { revision: 1 }, 0),
