@@ -155,6 +155,14 @@ async function main(): Promise<void> {
     early.get("/livez", (_request, response) => {
       response.json({ status: "alive" });
     });
+    // Not ready until the node runs; a 404 here would read as a wrong path, not as "starting".
+    early.get("/readyz", (_request, response) => {
+      const reason =
+        config.initialMembers.length > 0
+          ? "starting: the initial members are forming the cluster"
+          : "starting: opening a new data directory";
+      response.status(503).json({ ready: false, reason });
+    });
     const earlyServer = await listen(early, config.listenHost, config.httpPort);
     try {
       durable =
