@@ -327,3 +327,85 @@ describe("replica HTTP API (3 replicas)", () => {
     expect((noToken as { stderr: string }).stderr).toMatch(/pass --token or set PAXOSCTL_TOKEN/);
   });
 });
+
+describe("membership admin calls are idempotent (3 replicas)", () => {
+  let cluster: ReplicaCluster;
+  let baseDir: string;
+
+  beforeAll(async () => {
+    baseDir = await mkdtemp(join(tmpdir(), "paxos-admin-"));
+    cluster = await ReplicaCluster.start({ size: 3, baseDir });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await rm(baseDir, { recursive: true, force: true });
+  });
+
+  it("a repeated add, promote, fence, unfence, remove or evict answers 200 alreadyApplied and changes nothing; another incarnation of a present name is still refused", async () => {
+    const leader = await cluster.waitForLeader();
+    const [member, other] = cluster.members.filter((candidate) => candidate !== leader) as [
+      ReplicaHandle,
+      ReplicaHandle,
+    ];
+    const key = ((await cluster.status(member)) as { member: string }).member;
+    const otherIncarnation = `${member.name}#${"0".repeat(16)}`;
+    expect(otherIncarnation).not.toBe(key);
+    // Every change goes to a follower, which forwards it: only the leader decides.
+    const admin = (method: string, path: string, body?: unknown) =>
+      cluster.request(other, method, path, { admin: true, ...(body === undefined ? {} : { body }) });
+    // The leader's committed configuration (a member answers GET with its own).
+    const members = async () =>
+      (await cluster.request(leader, "GET", "/v1/admin/members", { admin: true })).body as {
+        voters: string[];
+        learners: string[];
+      };
+    const committedIndex = async () =>
+      ((await cluster.status(leader)) as { committedIndex: number }).committedIndex;
+    const call = {
+      remove: () => admin("DELETE", `/v1/admin/members/${encodeURIComponent(key)}`),
+      addLearner: () => admin("POST", "/v1/admin/members", { member: key }),
+      promote: () => admin("POST", `/v1/admin/members/${encodeURIComponent(key)}/promote`),
+      fence: () => admin("POST", `/v1/admin/members/${encodeURIComponent(key)}/fence`),
+      unfence: () => admin("POST", `/v1/admin/members/${encodeURIComponent(key)}/unfence`),
+      evict: () => admin("POST", `/v1/admin/members/${encodeURIComponent(key)}/evict`),
+    };
+    /** The change is made once (retried while the leader says to come back later), then once more. */
+    const twice = async (name: keyof typeof call) => {
+      const first = await waitFor(
+        async () => {
+          const answer = await call[name]();
+          if (answer.status === 409) return undefined;
+          return answer;
+        },
+        { description: `${name} ${key} to be accepted`, timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(first, `first ${name}`).toMatchObject({ status: 200, body: { alreadyApplied: false } });
+      const configuration = await members();
+      const again = await call[name]();
+      expect(again, `second ${name}`).toMatchObject({ status: 200, body: { alreadyApplied: true } });
+      const slot = (again.body as { slot: number }).slot;
+      expect(slot).toBeGreaterThanOrEqual((first.body as { slot: number }).slot);
+      expect(slot).toBeLessThanOrEqual(await committedIndex());
+      expect(await members(), `configuration after the second ${name}`).toEqual(configuration);
+      return configuration;
+    };
+    const refused = async (answer: Promise<Awaited<ReturnType<typeof admin>>>) => {
+      const before = await members();
+      expect(await answer).toMatchObject({ status: 400, body: { error: { code: "InvalidChange" } } });
+      expect(await members()).toEqual(before);
+    };
+
+    expect((await twice("remove")).voters).not.toContain(key);
+    expect((await twice("addLearner")).learners).toEqual([key]);
+    await refused(admin("POST", "/v1/admin/members", { member: otherIncarnation }));
+    expect((await twice("promote")).voters).toContain(key);
+    await refused(admin("POST", "/v1/admin/members", { member: otherIncarnation }));
+    expect(await twice("fence")).toMatchObject({ fenced: [key] });
+    expect(await twice("unfence")).toMatchObject({ fenced: [] });
+    expect(await twice("evict")).toMatchObject({ evicted: [key] });
+    // An evicted key counts as removed, but never as promoted.
+    expect(await call.remove()).toMatchObject({ status: 200, body: { alreadyApplied: true } });
+    await refused(call.promote());
+  });
+});

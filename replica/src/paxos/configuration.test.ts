@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   applyConfigChange,
+  type ConfigChange,
   type Configuration,
+  configChangeInEffect,
   configChangeProblem,
   emptyConfiguration,
   initialConfiguration,
@@ -158,5 +160,72 @@ describe("configurations", () => {
     );
     const oneMayLead = config(["a#1", "b#1"], { fenced: ["b#1"], learners: ["d#1"] });
     expect(configChangeProblem(oneMayLead, { type: "remove", member: "d#1" })).toBeUndefined();
+  });
+});
+
+describe("configChangeInEffect", () => {
+  // a, b, c vote (c fenced); d learns; x#1 was evicted; y#1 was never a member.
+  const current = config(["a#1", "b#1", "c#1"], { learners: ["d#1"], fenced: ["c#1"], evicted: ["x#1"] });
+  type Verdict = "applied" | "not applied" | "invalid";
+  const cases: [ConfigChange["type"], string, Verdict][] = [
+    ["addLearner", "d#1", "applied"],
+    ["addLearner", "a#1", "applied"],
+    ["addLearner", "y#1", "not applied"],
+    ["addLearner", "d#2", "invalid"],
+    ["addLearner", "a#2", "invalid"],
+    ["addLearner", "x#1", "invalid"],
+    ["promote", "a#1", "applied"],
+    ["promote", "c#1", "applied"],
+    ["promote", "d#1", "not applied"],
+    ["promote", "y#1", "invalid"],
+    ["promote", "x#1", "invalid"],
+    ["promote", "a#2", "invalid"],
+    ["remove", "y#1", "applied"],
+    ["remove", "x#1", "applied"],
+    ["remove", "a#2", "applied"],
+    ["remove", "b#1", "not applied"],
+    ["remove", "d#1", "not applied"],
+    ["evict", "x#1", "applied"],
+    ["evict", "y#1", "not applied"],
+    ["evict", "d#1", "not applied"],
+    ["fence", "c#1", "applied"],
+    ["fence", "d#1", "not applied"],
+    ["fence", "a#1", "invalid"],
+    ["fence", "y#1", "invalid"],
+    ["fence", "x#1", "invalid"],
+    ["unfence", "a#1", "applied"],
+    ["unfence", "d#1", "applied"],
+    ["unfence", "c#1", "not applied"],
+    ["unfence", "y#1", "invalid"],
+    ["unfence", "x#1", "invalid"],
+  ];
+
+  // Every change in effect is one that configChangeProblem refuses: the leader asks
+  // configChangeInEffect first, so a retried call succeeds instead.
+  it.each(cases)("%s %s is %s", (type, member, verdict) => {
+    const change = { type, member } as ConfigChange;
+    const inEffect = configChangeInEffect(current, change);
+    const problem = configChangeProblem(current, change);
+    expect({ inEffect, allowed: problem === undefined }).toEqual({
+      inEffect: verdict === "applied",
+      allowed: verdict === "not applied",
+    });
+  });
+
+  it("covers every change type, and a change just applied is in effect", () => {
+    const types = new Set(cases.map(([type]) => type));
+    expect([...types].sort()).toEqual(["addLearner", "evict", "fence", "promote", "remove", "unfence"]);
+    for (const [type, member, verdict] of cases) {
+      if (verdict !== "not applied") continue;
+      const change = { type, member } as ConfigChange;
+      expect(configChangeInEffect(applyConfigChange(current, change), change), `${type} ${member}`).toBe(
+        true,
+      );
+    }
+  });
+
+  it("a malformed key is never in effect", () => {
+    for (const type of ["addLearner", "promote", "remove", "evict", "fence", "unfence"] as const)
+      expect(configChangeInEffect(current, { type, member: "bad" })).toBe(false);
   });
 });

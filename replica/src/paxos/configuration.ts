@@ -116,6 +116,36 @@ export function configChangeProblem(configuration: Configuration, change: Config
   }
 }
 
+/**
+ * True when `configuration` already shows the effect of `change`, so that proposing it
+ * again would change nothing: an admin call retried after a crash then succeeds instead
+ * of being refused. Only the exact key counts: another incarnation of the same name is
+ * a different member. A key that was never a learner nor a voter (evicted ones included)
+ * is not "already promoted", and a malformed key is never in effect.
+ */
+export function configChangeInEffect(configuration: Configuration, change: ConfigChange): boolean {
+  const { member: key } = change;
+  try {
+    parseMemberKey(key);
+  } catch {
+    return false;
+  }
+  switch (change.type) {
+    case "addLearner":
+      return isMember(configuration, key);
+    case "promote":
+      return isVoter(configuration, key);
+    case "remove":
+      return !isMember(configuration, key);
+    case "evict":
+      return isEvicted(configuration, key);
+    case "fence":
+      return isMember(configuration, key) && isFenced(configuration, key);
+    case "unfence":
+      return isMember(configuration, key) && !isFenced(configuration, key);
+  }
+}
+
 const sorted = (keys: Iterable<string>) => [...new Set(keys)].sort();
 const without = (keys: readonly string[], key: string) => keys.filter((existing) => existing !== key);
 

@@ -222,6 +222,72 @@ describe("proposeConfigChange", () => {
     expect(node.status().configuration.voters).toEqual([a, b, c, d]);
   });
 
+  it("a change already in effect proposes nothing and answers the committed slot", () => {
+    const { node } = readyLeader({ ...withLearner, fenced: [c], evicted: [e] }, {}, 3);
+    const applied = { ok: true, slot: 3, alreadyApplied: true };
+    for (const change of [
+      { type: "addLearner", member: d },
+      { type: "addLearner", member: b },
+      { type: "promote", member: b },
+      { type: "remove", member: "y#1" },
+      { type: "remove", member: e },
+      { type: "evict", member: e },
+      { type: "fence", member: c },
+      { type: "unfence", member: b },
+    ] as const)
+      expect(node.proposeConfigChange(change), `${change.type} ${change.member}`).toEqual(applied);
+    expect(node.ready().entries).toEqual([]);
+    expect(node.status().configuration).toEqual({ ...withLearner, fenced: [c], evicted: [e] });
+    // Another incarnation of a member's name is a different member: still refused.
+    expect(node.proposeConfigChange({ type: "addLearner", member: "d#2" })).toEqual({
+      ok: false,
+      code: "InvalidChange",
+      reason: `a member named d already exists (${d}); remove or evict it first`,
+    });
+    // Promoting an evicted key, or one never known, is refused, not "already promoted".
+    for (const member of [e, "y#1"])
+      expect(node.proposeConfigChange({ type: "promote", member })).toEqual({
+        ok: false,
+        code: "InvalidChange",
+        reason: `${member} is not a learner`,
+      });
+  });
+
+  it("a retry of the change in flight answers with that change's slot; any other change still waits", () => {
+    const { node, own } = readyLeader(three);
+    const addD = { type: "addLearner", member: d } as const;
+    expect(node.proposeConfigChange(addD)).toEqual({ ok: true, slot: 2 });
+    node.ready();
+    expect(node.proposeConfigChange(addD)).toEqual({ ok: true, slot: 2, alreadyApplied: true });
+    expect(node.ready().entries).toEqual([]);
+    // In effect before the change in flight: the committed slot, no need to wait.
+    expect(node.proposeConfigChange({ type: "promote", member: b })).toEqual({
+      ok: true,
+      slot: 1,
+      alreadyApplied: true,
+    });
+    expect(node.proposeConfigChange({ type: "remove", member: d })).toEqual({
+      ok: false,
+      code: "ChangeInProgress",
+      slot: 2,
+    });
+    acknowledge(node, b, own, [2], 1);
+    expect(node.proposeConfigChange(addD)).toEqual({ ok: true, slot: 2, alreadyApplied: true });
+  });
+
+  it("only a ready leader decides that a change is in effect", () => {
+    expect(soloNode(b, three).proposeConfigChange({ type: "promote", member: a })).toEqual({
+      ok: false,
+      code: "NotLeader",
+      leader: undefined,
+    });
+    const { node } = newLeader(three);
+    expect(node.proposeConfigChange({ type: "promote", member: a })).toEqual({
+      ok: false,
+      code: "LeaderNotReady",
+    });
+  });
+
   it("a change that does not concern the leader leaves it leading; fencing itself makes it step down", () => {
     const { node, own } = readyLeader(three);
     node.proposeConfigChange({ type: "addLearner", member: d });

@@ -20,6 +20,7 @@ import {
   applyConfigChange,
   type ConfigChange,
   type Configuration,
+  configChangeInEffect,
   configChangeProblem,
   isEvicted,
   isFenced,
@@ -86,7 +87,12 @@ export type ProposalError =
   | { readonly code: "NotCaughtUp"; readonly member: string; readonly behindBy: number };
 
 export type ProposalResult =
-  | { readonly ok: true; readonly slot?: number }
+  | {
+      readonly ok: true;
+      readonly slot?: number;
+      /** A configuration change whose effect was already there: nothing was proposed. */
+      readonly alreadyApplied?: true;
+    }
   | ({ readonly ok: false } & ProposalError);
 
 export type RoleName = "follower" | "preCandidate" | "candidate" | "leader";
@@ -332,9 +338,22 @@ export class PaxosNode {
     if (refusal !== undefined) return refusal;
     const state = this.leaderState();
     if (!this.ownBallotCommitted(state)) return { ok: false, code: "LeaderNotReady" };
+    // A retried call (an operator that crashed between steps) finds its change already
+    // made: it succeeds without a new entry. Judged on the newest configuration, the
+    // change in flight included; when only that change makes it so, the answer names
+    // its slot, so the caller waits until it is chosen, as the first call does.
+    const latest = this.configurationForSlot(state, state.nextSlot);
+    if (configChangeInEffect(latest, change)) {
+      if (configChangeInEffect(this.committedConfig, change))
+        return { ok: true, slot: this.committedThrough, alreadyApplied: true };
+      assert(
+        state.configPendingSlot !== undefined,
+        "only a change in flight can make the newest configuration differ from the committed one",
+      );
+      return { ok: true, slot: state.configPendingSlot, alreadyApplied: true };
+    }
     if (state.configPendingSlot !== undefined)
       return { ok: false, code: "ChangeInProgress", slot: state.configPendingSlot };
-    const latest = this.configurationForSlot(state, state.nextSlot);
     const problem = configChangeProblem(latest, change);
     if (problem !== undefined) return { ok: false, code: "InvalidChange", reason: problem };
     if (change.type === "promote") {

@@ -190,8 +190,12 @@ export class ReplicaNode {
     return () => this.applyListeners.delete(listener);
   }
 
-  /** Proposes a membership or fencing change and resolves once it is chosen. */
-  async changeMembership(change: ConfigChange): Promise<{ slot: number }> {
+  /**
+   * Proposes a membership or fencing change and resolves once it is chosen. A change
+   * whose effect the leader's configuration already shows is not proposed again: it
+   * resolves with `alreadyApplied`, so a caller that retries a step cannot get stuck.
+   */
+  async changeMembership(change: ConfigChange): Promise<{ slot: number; alreadyApplied: boolean }> {
     const result = this.machine.paxos.proposeConfigChange(change);
     if (!result.ok) {
       if (result.code === "InvalidChange") throw new MembershipRefused("InvalidChange", result.reason);
@@ -220,7 +224,7 @@ export class ReplicaNode {
         );
       await delay(this.options.tickMs / 2);
     }
-    return { slot };
+    return { slot, alreadyApplied: result.alreadyApplied === true };
   }
 
   transferLeadership(target: string): void {
