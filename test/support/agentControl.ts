@@ -1,7 +1,8 @@
 // A small HTTP API, on loopback, over a running node agent: the faults the e2e suite injects
 // on the local cluster (signals to a pod's process, iptables in a pod's network namespace,
-// stopping a Node). The agent lives in the test run's main process; the tests run in
-// workers and reach it through this API (test/e2e/targets/local.ts).
+// stopping a Node, and crash-restarting the operator when the caller runs one). The agent
+// lives in the test run's main process; the tests run in workers and reach it through this
+// API (test/e2e/targets/local.ts).
 import { execFile } from "node:child_process";
 import type { Server } from "node:http";
 import { promisify } from "node:util";
@@ -22,11 +23,23 @@ export interface PodProcessInfo {
   readonly netns: string;
 }
 
+/** What the control API does beyond the agent's pods and nodes, supplied by whoever runs them. */
+export interface AgentControlOptions {
+  /**
+   * POST /operator/restart: SIGKILL the operator process and start it again, resolving once
+   * the new one is ready (see LocalCluster.restartOperator). Without it, that route answers 404.
+   */
+  readonly restartOperator?: () => Promise<void>;
+}
+
 const signals = new Set(["SIGKILL", "SIGSTOP", "SIGCONT", "SIGTERM"]);
 /** Our rules go into a chain of their own in each pod's namespace, so heal removes only ours. */
 const chain = "PAXOS-E2E";
 
-export async function startAgentControl(agent: NodeAgent): Promise<AgentControl> {
+export async function startAgentControl(
+  agent: NodeAgent,
+  options: AgentControlOptions = {},
+): Promise<AgentControl> {
   /** Network namespaces we added rules to, for heal. */
   const touched = new Set<string>();
   const app = express();
@@ -117,6 +130,21 @@ export async function startAgentControl(agent: NodeAgent): Promise<AgentControl>
     try {
       await agent.startNode(String(request.params.node));
       response.json({ started: request.params.node });
+    } catch (error) {
+      fail(response, error);
+    }
+  });
+
+  app.post("/operator/restart", async (_request, response) => {
+    const restart = options.restartOperator;
+    if (restart === undefined) {
+      response.status(404).json({ error: "this control API runs no operator to restart" });
+      return;
+    }
+    const started = Date.now();
+    try {
+      await restart();
+      response.json({ restarted: "operator", ms: Date.now() - started });
     } catch (error) {
       fail(response, error);
     }

@@ -1,7 +1,7 @@
 // The whole system on this machine, without containers: a control plane, the node agent
 // (fake Nodes whose pods run as local processes), the CRD, and the operator running under
 // its own ServiceAccount and ClusterRole. `make demo` and the local e2e run start it.
-import { mkdir } from "node:fs/promises";
+import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { type AgentControl, startAgentControl } from "./agentControl.ts";
@@ -28,14 +28,50 @@ export interface LocalCluster {
   readonly agent: NodeAgent;
   /** The fault-injection API over the agent (see agentControl.ts). */
   readonly control: AgentControl;
+  /** The operator process running now: restartOperator() replaces it. */
   readonly operator: ManagedProcess;
+  /** Stays valid across restarts: every operator process serves on the same port. */
   readonly operatorMetricsUrl: string;
   readonly operatorNamespace: string;
+  /**
+   * Crashes the operator and starts it again, as the kubelet restarts a crashed container in
+   * the same pod: SIGKILL (no graceful shutdown, so the Lease is not released), then a new
+   * process with the same POD_NAME (operatorPodName), which takes the Lease back at once.
+   * Resolves once the new process answers /readyz and leads. Restarts run one at a time.
+   * Also reachable from test workers as POST /operator/restart on `control`.
+   */
+  restartOperator(): Promise<void>;
   /** Stops the operator, the agent (and every pod process), then the control plane. */
   stop(): Promise<void>;
 }
 
 export const operatorNamespace = "paxos-system";
+/** The local operator's POD_NAME, its leader-election identity, the same for every process. */
+export const operatorPodName = "paxos-operator-local";
+const operatorReadyTimeoutMs = 60_000;
+
+/**
+ * Waits until the operator process answers /readyz and leads. /readyz alone also answers
+ * on a standby that has not taken the Lease yet (see operator/src/main.ts); the
+ * paxos_operator_leader gauge says whether this process holds it and reconciles.
+ */
+async function waitForOperator(metricsUrl: string, operator: ManagedProcess): Promise<void> {
+  await waitFor(
+    async () => {
+      const ready = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
+      if (!ready?.ok) return undefined;
+      const metrics = await fetch(`${metricsUrl}/metrics`).catch(() => undefined);
+      if (!metrics?.ok) return undefined;
+      return /^paxos_operator_leader 1$/m.test(await metrics.text()) ? true : undefined;
+    },
+    {
+      description: "the operator to be ready and leading",
+      timeoutMs: operatorReadyTimeoutMs,
+      intervalMs: 100,
+      abortIf: () => operator.describeExit(),
+    },
+  );
+}
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const progress = options.onProgress ?? (() => undefined);
@@ -49,7 +85,36 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   let control: AgentControl | undefined;
   let operator: ManagedProcess | undefined;
   let identity: OperatorIdentity | undefined;
+  let startOperator: (() => ManagedProcess) | undefined;
+  let operatorMetricsUrl = "";
+  /** The restart in progress, if any; restarts queue behind it, and stop() waits for it. */
+  let restarting: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const restart = async () => {
+    const previous = operator;
+    if (stopping || previous === undefined || startOperator === undefined)
+      throw new Error(stopping ? "the local cluster is stopping" : "the operator has not started yet");
+    const started = Date.now();
+    previous.killNow();
+    await previous.exited;
+    await previous.stop(); // closes its log, which the next process appends to
+    await appendFile(
+      previous.logPath,
+      `--- ${new Date().toISOString()}: operator pid ${previous.pid} killed (SIGKILL) by restartOperator; starting it again ---\n`,
+    );
+    const next = startOperator();
+    operator = next;
+    await waitForOperator(operatorMetricsUrl, next);
+    progress(`the operator was restarted in ${Date.now() - started} ms (pid ${next.pid})`);
+  };
+  const restartOperator = (): Promise<void> => {
+    const next = restarting.then(restart);
+    restarting = next.catch(() => undefined);
+    return next;
+  };
   const stop = async () => {
+    stopping = true;
+    await restarting;
     await operator?.stop();
     await control?.close();
     await agent?.stop();
@@ -64,7 +129,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       nodes: options.nodes ?? 3,
       onProgress: progress,
     });
-    control = await startAgentControl(agent);
+    control = await startAgentControl(agent, { restartOperator });
 
     const admin = new KubeConfig();
     admin.loadFromFile(controlPlane.kubeconfigPath);
@@ -77,33 +142,33 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       kubeconfigPath: join(options.stateDir, "operator.kubeconfig"),
     });
     const metricsPort = await freePort();
-    operator = startOperatorProcess({
-      identity,
-      metricsPort,
-      logPath: join(options.stateDir, "operator.log"),
-    });
-    const running = operator;
-    const operatorMetricsUrl = `http://127.0.0.1:${metricsPort}`;
-    await waitFor(
-      async () =>
-        (await fetch(`${operatorMetricsUrl}/readyz`).catch(() => undefined))?.ok ? true : undefined,
-      {
-        description: "the operator to be ready",
-        timeoutMs: 60_000,
-        abortIf: () => running.describeExit(),
-      },
-    );
+    const operatorIdentity = identity;
+    startOperator = () =>
+      startOperatorProcess({
+        identity: operatorIdentity,
+        metricsPort,
+        podName: operatorPodName,
+        logPath: join(options.stateDir, "operator.log"),
+      });
+    operatorMetricsUrl = `http://127.0.0.1:${metricsPort}`;
+    operator = startOperator();
+    await waitForOperator(operatorMetricsUrl, operator);
     progress("the operator is ready");
-    return {
+    const cluster: LocalCluster = {
       controlPlane,
       kubeconfigPath: controlPlane.kubeconfigPath,
       agent,
       control,
-      operator,
+      get operator(): ManagedProcess {
+        if (operator === undefined) throw new Error("the operator has not started");
+        return operator;
+      },
       operatorMetricsUrl,
       operatorNamespace,
+      restartOperator,
       stop,
     };
+    return cluster;
   } catch (error) {
     await stop();
     throw error;

@@ -99,6 +99,13 @@ export function startOperatorProcess(options: {
   metricsPort?: number;
   /** Watch only this namespace; all namespaces when unset. */
   watchNamespace?: string;
+  /**
+   * POD_NAME, the operator's leader-election identity. A process started again under the
+   * same name takes the Lease back at once, as a container the kubelet restarts in the same
+   * pod does; unset, each process has an identity of its own (host, pid and a random part)
+   * and waits for the Lease of a predecessor that was killed to expire.
+   */
+  podName?: string;
   extraArgs?: readonly string[];
 }): ManagedProcess {
   return ManagedProcess.start({
@@ -112,6 +119,10 @@ export function startOperatorProcess(options: {
       ...(options.extraArgs ?? []),
     ],
     logPath: options.logPath,
-    env: { ...process.env, KUBECONFIG: options.identity.kubeconfigPath },
+    env: {
+      ...process.env,
+      KUBECONFIG: options.identity.kubeconfigPath,
+      ...(options.podName === undefined ? {} : { POD_NAME: options.podName }),
+    },
   });
 }

@@ -8,7 +8,10 @@
 // - nodes: `docker pause` (freeze) or `docker kill` (kill) of the node's container, which
 //   stops its kubelet's heartbeats along with everything else on it;
 // - member URLs: `kubectl port-forward` behind a local TCP proxy, so the URL outlives a
-//   port-forward that kubectl ends when its pod's process dies.
+//   port-forward that kubectl ends when its pod's process dies;
+// - the operator: kill -KILL of the `operator` container's process in the pod that holds
+//   the leader Lease, which the kubelet restarts in the same pod (same POD_NAME, so the same
+//   Lease identity), as it would after a crash.
 //
 // Environment: KUBECONFIG (the kind cluster's), PAXOS_E2E_REPLICA_IMAGE (the image the
 // script built and loaded; default: the CRD's default image), DOCKER and KUBECTL to use
@@ -16,10 +19,18 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { promisify } from "node:util";
-import { CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1ContainerStatus,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { paxosClusterDefaults } from "../../../operator/src/builders/paxosCluster.ts";
 import { replicaContainerName } from "../../../operator/src/builders/statefulSet.ts";
+import { defaultLeaseName } from "../../../operator/src/main.ts";
 import { toolPath } from "../../support/tools.ts";
+import { waitFor } from "../../support/waitFor.ts";
 import type { E2eTarget } from "./target.ts";
 
 const run = promisify(execFile);
@@ -28,6 +39,14 @@ const run = promisify(execFile);
 const isolationChain = "PAXOS-E2E";
 const portForwardStartMs = 30_000;
 const commandTimeoutMs = 60_000;
+/** Where hack/e2e-kind.sh installs the operator: Helm release paxos-operator in paxos-system. */
+const operatorNamespace = "paxos-system";
+/** The chart's selector labels (charts/paxos-operator/templates/_helpers.tpl) for that release. */
+const operatorPodSelector = "app.kubernetes.io/name=paxos-operator,app.kubernetes.io/instance=paxos-operator";
+/** The chart's container name (charts/paxos-operator/templates/deployment.yaml). */
+const operatorContainerName = "operator";
+/** Long enough for the kubelet's crash-loop back-off after a few restarts in a row (10 s, 20 s, 40 s ...). */
+const operatorRestartTimeoutMs = 180_000;
 
 interface KindTargetOptions {
   readonly kubeconfigPath: string;
@@ -220,6 +239,7 @@ class KindTarget implements E2eTarget {
   readonly #docker: string;
   readonly #kubectl: string;
   readonly #core: CoreV1Api;
+  readonly #objects: CustomObjectsApi;
   readonly #forwards = new Map<string, Promise<{ forward: MemberForward; url: string }>>();
   /** Sandboxes with our iptables chain, by "<node>/<sandbox id>". */
   readonly #isolated = new Map<string, IsolatedSandbox>();
@@ -235,6 +255,7 @@ class KindTarget implements E2eTarget {
     const config = new KubeConfig();
     config.loadFromFile(options.kubeconfigPath);
     this.#core = config.makeApiClient(CoreV1Api);
+    this.#objects = config.makeApiClient(CustomObjectsApi);
   }
 
   async memberUrl(namespace: string, pod: string, port: number): Promise<string> {
@@ -257,15 +278,15 @@ class KindTarget implements E2eTarget {
   }
 
   async killMemberProcess(namespace: string, pod: string): Promise<void> {
-    await this.#signalReplica(namespace, pod, "KILL");
+    await this.#signalContainer(namespace, pod, replicaContainerName, "KILL");
   }
 
   async pauseMemberProcess(namespace: string, pod: string): Promise<void> {
-    await this.#signalReplica(namespace, pod, "STOP");
+    await this.#signalContainer(namespace, pod, replicaContainerName, "STOP");
   }
 
   async resumeMemberProcess(namespace: string, pod: string): Promise<void> {
-    await this.#signalReplica(namespace, pod, "CONT");
+    await this.#signalContainer(namespace, pod, replicaContainerName, "CONT");
   }
 
   async isolateMember(namespace: string, pod: string): Promise<void> {
@@ -324,6 +345,66 @@ class KindTarget implements E2eTarget {
     this.#stoppedNodes.delete(node);
   }
 
+  /**
+   * SIGKILLs the operator container of the pod that holds the Lease (the only operator pod
+   * when there is no Lease), waits for the kubelet to start it again, for the container to
+   * be Ready (its /readyz) and for the Lease to be renewed after the kill. Deleting the pod
+   * instead would not be a crash: the kubelet still sends SIGTERM first, even on a forced
+   * delete, and the operator releases its Lease on SIGTERM; and its replacement has a new
+   * name, so a new Lease identity.
+   */
+  async restartOperator(): Promise<void> {
+    const pods = (
+      await this.#core.listNamespacedPod({ namespace: operatorNamespace, labelSelector: operatorPodSelector })
+    ).items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
+    const lease = await this.#readOperatorLease();
+    const holder = lease?.holderIdentity;
+    const leader =
+      pods.find((pod) => holder !== undefined && pod.metadata?.name === holder) ??
+      (lease === undefined && pods.length === 1 ? pods[0] : undefined);
+    const name = leader?.metadata?.name;
+    if (leader === undefined || name === undefined)
+      throw new Error(
+        `no operator pod in ${operatorNamespace} (${pods.map((pod) => pod.metadata?.name).join(", ") || "none"}) ` +
+          `holds the Lease ${defaultLeaseName} (holder: ${holder || "none"})`,
+      );
+    const restartsBefore = operatorContainer(leader)?.restartCount ?? 0;
+    await this.#signalContainer(operatorNamespace, name, operatorContainerName, "KILL");
+    const restarted = async (description: string, ready: (status: V1ContainerStatus) => boolean) =>
+      waitFor(
+        async () => {
+          const status = operatorContainer(await this.#readPod(operatorNamespace, name));
+          return status !== undefined && (status.restartCount ?? 0) > restartsBefore && ready(status)
+            ? true
+            : undefined;
+        },
+        { description, timeoutMs: operatorRestartTimeoutMs, intervalMs: 500 },
+      );
+    // Once the restart count went up, the killed process is gone: a renewal after this read
+    // is the new process's (or, after a long back-off, a standby's that took the Lease over).
+    await restarted(
+      `the kubelet to restart the operator container of ${operatorNamespace}/${name}`,
+      () => true,
+    );
+    const renewedBefore = (await this.#readOperatorLease())?.renewTime;
+    await restarted(
+      `the restarted operator container of ${operatorNamespace}/${name} to be Ready`,
+      (status) => status.ready === true,
+    );
+    if (lease !== undefined)
+      await waitFor(
+        async () => {
+          const now = await this.#readOperatorLease();
+          return now?.holderIdentity && now.renewTime !== renewedBefore ? true : undefined;
+        },
+        {
+          description: `the Lease ${operatorNamespace}/${defaultLeaseName} to be renewed after the operator restarted`,
+          timeoutMs: operatorRestartTimeoutMs,
+          intervalMs: 500,
+        },
+      );
+  }
+
   /** Stops the port-forwards, heals the network and starts stopped nodes, so the cluster is whole again. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -357,21 +438,42 @@ class KindTarget implements E2eTarget {
     return { node, podIp };
   }
 
-  /** The pod's node, address and the id of its replica container. */
-  #placement(pod: V1Pod): PodPlacement {
-    const status = pod.status?.containerStatuses?.find(
-      (container) => container.name === replicaContainerName,
-    );
+  /** The operator's Lease, as raw JSON (its MicroTimes as written), or undefined when there is none. */
+  async #readOperatorLease(): Promise<{ holderIdentity?: string; renewTime?: string } | undefined> {
+    try {
+      const lease = (await this.#objects.getNamespacedCustomObject({
+        group: "coordination.k8s.io",
+        version: "v1",
+        namespace: operatorNamespace,
+        plural: "leases",
+        name: defaultLeaseName,
+      })) as { spec?: { holderIdentity?: string; renewTime?: string } };
+      return lease.spec ?? {};
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The pod's node, address and the id of one of its containers. */
+  #placement(pod: V1Pod, containerName: string): PodPlacement {
+    const status = pod.status?.containerStatuses?.find((container) => container.name === containerName);
     const containerId = status?.containerID?.replace(/^[a-z]+:\/\//, "");
     if (containerId === undefined || containerId === "")
       throw new Error(
-        `pod ${pod.metadata?.namespace}/${pod.metadata?.name} has no ${replicaContainerName} container yet`,
+        `pod ${pod.metadata?.namespace}/${pod.metadata?.name} has no ${containerName} container yet`,
       );
     return { ...this.#address(pod), containerId };
   }
 
-  async #signalReplica(namespace: string, pod: string, signal: "KILL" | "STOP" | "CONT"): Promise<void> {
-    const placement = this.#placement(await this.#readPod(namespace, pod));
+  /** Signals a container's process (its only one: the replica or the operator) from its node. */
+  async #signalContainer(
+    namespace: string,
+    pod: string,
+    containerName: string,
+    signal: "KILL" | "STOP" | "CONT",
+  ): Promise<void> {
+    const placement = this.#placement(await this.#readPod(namespace, pod), containerName);
     const inspected = await this.#dockerCommand([
       "exec",
       placement.node,
@@ -474,6 +576,10 @@ class KindTarget implements E2eTarget {
       throw new Error(`${this.#docker} ${args.slice(0, 4).join(" ")} ... failed: ${detail}`);
     }
   }
+}
+
+function operatorContainer(pod: V1Pod): V1ContainerStatus | undefined {
+  return pod.status?.containerStatuses?.find((container) => container.name === operatorContainerName);
 }
 
 /** The kind target for the cluster in KUBECONFIG (hack/e2e-kind.sh sets it). */

@@ -63,6 +63,8 @@ export async function open(): Promise<E2eTarget> {
     healNetwork: () => call("POST", "/network/heal").then(() => undefined),
     stopNode: (node, mode) => call("POST", `/nodes/${node}/stop`, { mode }).then(() => undefined),
     startNode: (node) => call("POST", `/nodes/${node}/start`).then(() => undefined),
+    // The operator runs in the test run's main process (test/support/localCluster.ts).
+    restartOperator: () => call("POST", "/operator/restart").then(() => undefined),
     async close() {
       await call("POST", "/network/heal").catch(() => undefined);
     },

@@ -25,6 +25,17 @@ export interface E2eTarget {
   /** Simulate node loss: stop the Node's kubelet heartbeats and kill or freeze its processes; and bring it back. */
   stopNode(node: string, mode: "kill" | "freeze"): Promise<void>;
   startNode(node: string): Promise<void>;
+  /**
+   * Crash the operator and let it come back, as the kubelet restarts a crashed container in
+   * the same pod: SIGKILL of the operator process that leads (no graceful shutdown, so it
+   * does not release its Lease), then a new process with the same identity (POD_NAME), which
+   * takes the Lease back at once instead of waiting for it to expire. Resolves once the new
+   * process answers /readyz and the Lease is held and renewed again.
+   * Local: the operator process of the global setup, through the control API. kind: the
+   * `operator` container of the pod that holds the Lease, which the kubelet restarts (with
+   * its crash-loop back-off: 10 s before the second restart in a row, then doubling).
+   */
+  restartOperator(): Promise<void>;
   close(): Promise<void>;
 }
 
