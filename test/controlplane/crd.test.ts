@@ -117,6 +117,12 @@ const invalidCases: InvalidCase[] = [
     message: "spec.storage.size must be greater than zero",
   },
   {
+    what: "an unknown scale-down claim policy",
+    spec: { storage: { whenScaledDown: "Archive" } },
+    field: "spec.storage.whenScaledDown",
+    message: 'Unsupported value: "Archive": supported values: "Delete", "Retain"',
+  },
+  {
     what: "a storage class that cannot be a name",
     spec: { storage: { storageClassName: "Fast SSD" } },
     field: "spec.storage.storageClassName",
@@ -328,7 +334,7 @@ describe("the PaxosCluster CRD", () => {
       replicas: 3,
       image: "ghcr.io/paxos-operator/replica:0.1.0",
       imagePullPolicy: "IfNotPresent",
-      storage: { size: "2Gi" },
+      storage: { size: "2Gi", whenScaledDown: "Delete" },
       resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
       pod: { labels: { team: "orders" } },
       paxos: { heartbeatMs: 100, electionTimeoutMs: 1500, snapshotThresholdEntries: 10_000 },
@@ -351,7 +357,7 @@ describe("the PaxosCluster CRD", () => {
       replicas: 3,
       image: "ghcr.io/paxos-operator/replica:0.1.0",
       imagePullPolicy: "IfNotPresent",
-      storage: { size: "1Gi" },
+      storage: { size: "1Gi", whenScaledDown: "Delete" },
       paxos: { heartbeatMs: 100, electionTimeoutMs: 1000, snapshotThresholdEntries: 10_000 },
       fencing: { automatic: true, unreachableWindowSeconds: 30, forceDeleteOnLostNode: false },
       paused: false,
@@ -391,7 +397,11 @@ describe("the PaxosCluster CRD", () => {
     await patchSpec(name, { spec: { storage: { size: "1024Mi" } } });
 
     await patchSpec(name, { spec: { storage: { size: "2Gi" } } });
-    expect((await read(name)).spec?.storage).toEqual({ size: "2Gi", storageClassName: "standard" });
+    expect((await read(name)).spec?.storage).toEqual({
+      size: "2Gi",
+      storageClassName: "standard",
+      whenScaledDown: "Delete",
+    });
 
     // A cluster created without a class got the default one: it cannot be named later either.
     await create("default-class", {});

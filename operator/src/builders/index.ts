@@ -1,5 +1,6 @@
 // The operator's object builders: pure functions from a PaxosCluster to the objects the
 // reconciler applies. No I/O, clocks or randomness: the same cluster gives the same objects.
+export { buildBootstrapConfigMap } from "./bootstrapConfigMap.ts";
 export { clusterLabels, type Labels, podLabels, selectorLabels, selectorString } from "./labels.ts";
 export {
   adminTokenKey,
@@ -10,6 +11,7 @@ export {
   dataMountPath,
   dataVolumeName,
   httpPort,
+  initialMembersKey,
   memberName,
   peerPort,
 } from "./names.ts";

@@ -15,6 +15,8 @@ export interface ClusterObjectNames {
   readonly podDisruptionBudget: string;
   /** The Secret with the peer-authentication secret and the admin token. */
   readonly secret: string;
+  /** The initial members' names, only while the cluster forms (see buildBootstrapConfigMap). */
+  readonly bootstrapConfigMap: string;
 }
 
 export function clusterObjectNames(cluster: PaxosCluster): ClusterObjectNames {
@@ -25,6 +27,7 @@ export function clusterObjectNames(cluster: PaxosCluster): ClusterObjectNames {
     clientService: name,
     podDisruptionBudget: name,
     secret: `${name}-auth`,
+    bootstrapConfigMap: `${name}-bootstrap`,
   };
 }
 
@@ -42,6 +45,8 @@ export const httpPortName = "http";
 /** The keys of the auth Secret, and where the replica reads them. */
 export const clusterSecretKey = "cluster-secret";
 export const adminTokenKey = "admin-token";
+/** The bootstrap ConfigMap's key, read by the replica as PAXOS_INITIAL_MEMBERS. */
+export const initialMembersKey = "initial-members";
 export const authMountPath = "/etc/paxos/auth";
 export const dataMountPath = "/data";
 export const dataVolumeName = "data";

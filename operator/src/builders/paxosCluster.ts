@@ -42,6 +42,8 @@ export interface PaxosStorageSpec {
   readonly size: Quantity;
   /** Unset: the cluster's default StorageClass. Immutable after creation (CEL). */
   readonly storageClassName?: string;
+  /** What a scale-down does with the removed member's claim (see the CRD). */
+  readonly whenScaledDown: "Delete" | "Retain";
 }
 
 export interface PaxosResourcesSpec {
@@ -134,7 +136,7 @@ export const paxosClusterDefaults = {
   replicas: 3,
   image: "ghcr.io/paxos-operator/replica:0.1.0",
   imagePullPolicy: "IfNotPresent",
-  storage: { size: "1Gi" },
+  storage: { size: "1Gi", whenScaledDown: "Delete" },
   paxos: { heartbeatMs: 100, electionTimeoutMs: 1000, snapshotThresholdEntries: 10000 },
   fencing: { automatic: true, unreachableWindowSeconds: 30, forceDeleteOnLostNode: false },
   paused: false,
@@ -161,7 +163,7 @@ export function applySpecDefaults(input: PaxosClusterSpecInput): PaxosClusterSpe
     replicas: input.replicas ?? defaults.replicas,
     image: input.image ?? defaults.image,
     imagePullPolicy: input.imagePullPolicy ?? defaults.imagePullPolicy,
-    storage: { ...input.storage, size: input.storage?.size ?? defaults.storage.size },
+    storage: { ...defaults.storage, ...input.storage },
     paxos: { ...defaults.paxos, ...input.paxos },
     fencing: { ...defaults.fencing, ...input.fencing },
     paused: input.paused ?? defaults.paused,

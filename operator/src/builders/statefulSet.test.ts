@@ -1,5 +1,6 @@
 import type { V1Affinity, V1Container, V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { buildBootstrapConfigMap } from "./bootstrapConfigMap.ts";
 import { clusterLabels, selectorLabels } from "./labels.ts";
 import { ownerReference } from "./ownerReference.ts";
 import { buildStatefulSet } from "./statefulSet.ts";
@@ -71,7 +72,6 @@ describe("buildStatefulSet for a default 3-replica cluster", () => {
       "--http-port=8080",
       "--peer-port=7000",
       "--peer-host-template={name}.orders-peers.shop.svc",
-      "--initial-members=orders-0,orders-1,orders-2",
       "--tick-ms=50",
       "--heartbeat-ticks=2",
       "--election-timeout-ticks=20",
@@ -86,6 +86,10 @@ describe("buildStatefulSet for a default 3-replica cluster", () => {
       { name: "POD_IP", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.podIP" } } },
       { name: "PAXOS_CLUSTER_SECRET_FILE", value: "/etc/paxos/auth/cluster-secret" },
       { name: "PAXOS_ADMIN_TOKEN_FILE", value: "/etc/paxos/auth/admin-token" },
+      {
+        name: "PAXOS_INITIAL_MEMBERS",
+        valueFrom: { configMapKeyRef: { name: "orders-bootstrap", key: "initial-members", optional: true } },
+      },
     ]);
     expect(replica.ports).toEqual([
       { name: "peer", containerPort: 7000, protocol: "TCP" },
@@ -259,12 +263,26 @@ describe("buildStatefulSet is deterministic", () => {
     expect(buildStatefulSet(cluster, options)).toEqual(buildStatefulSet(cluster, options));
   });
 
-  it("changes only spec.replicas when a bootstrapped cluster scales", () => {
+  it("takes the replica count from the planner once given, and keeps the template the same across bootstrap and scaling", () => {
+    const forming = buildStatefulSet(testCluster({ replicas: 3 }), options);
+    expect(forming.spec?.replicas).toBe(3);
     const status = { bootstrapped: true };
-    const three = buildStatefulSet(testCluster({ replicas: 3 }, { status }), options);
-    const five = buildStatefulSet(testCluster({ replicas: 5 }, { status }), options);
-    expect(five.spec?.replicas).toBe(5);
-    expect({ ...five, spec: { ...five.spec, replicas: 3 } }).toEqual(three);
+    const scaled = buildStatefulSet(testCluster({ replicas: 5 }, { status }), { ...options, replicas: 4 });
+    expect(scaled.spec?.replicas).toBe(4);
+    // The same pod template means the same revision: bootstrapping or scaling restarts no one.
+    expect(scaled.spec?.template).toEqual(forming.spec?.template);
+  });
+
+  it("keeps or deletes a scaled-away member's claim as spec.storage.whenScaledDown says", () => {
+    const policy = (built: ReturnType<typeof buildStatefulSet>) =>
+      built.spec?.persistentVolumeClaimRetentionPolicy;
+    expect(policy(buildStatefulSet(testCluster({}), options))).toEqual({
+      whenDeleted: "Delete",
+      whenScaled: "Delete",
+    });
+    expect(
+      policy(buildStatefulSet(testCluster({ storage: { size: "1Gi", whenScaledDown: "Retain" } }), options)),
+    ).toEqual({ whenDeleted: "Delete", whenScaled: "Retain" });
   });
 
   it("keeps the existing claim template's size, which the API server does not let change", () => {
@@ -275,12 +293,10 @@ describe("buildStatefulSet is deterministic", () => {
     expect(template(buildStatefulSet(grown, { ...options, existingClaimSize: "1Gi" }))).toBe("1Gi");
   });
 
-  it("lists the initial members only until the cluster is bootstrapped", () => {
-    const before = container(buildStatefulSet(testCluster({ replicas: 5 }), options));
-    expect(before.args).toContain("--initial-members=orders-0,orders-1,orders-2,orders-3,orders-4");
-    const after = container(
-      buildStatefulSet(testCluster({ replicas: 5 }, { status: { bootstrapped: true } }), options),
-    );
-    expect(after.args?.some((arg) => arg.startsWith("--initial-members"))).toBe(false);
+  it("names the initial members in a ConfigMap that only exists while the cluster forms", () => {
+    const configMap = buildBootstrapConfigMap(testCluster({ replicas: 5 }));
+    expect(configMap.metadata?.name).toBe("orders-bootstrap");
+    expect(configMap.metadata?.ownerReferences?.[0]?.kind).toBe("PaxosCluster");
+    expect(configMap.data).toEqual({ "initial-members": "orders-0,orders-1,orders-2,orders-3,orders-4" });
   });
 });

@@ -19,7 +19,7 @@ import {
   dataVolumeName,
   httpPort,
   httpPortName,
-  memberName,
+  initialMembersKey,
   peerPort,
   peerPortName,
 } from "./names.ts";
@@ -35,6 +35,13 @@ export interface StatefulSetOptions {
    * immutable: an update must repeat it, whatever spec.storage.size says now.
    */
   readonly existingClaimSize?: string;
+  /**
+   * The StatefulSet's replica count. Until the cluster is bootstrapped it is spec.replicas;
+   * after that the membership planner moves it one pod at a time (a member joins as a
+   * learner before its pod counts, and leaves the configuration before its pod goes), so
+   * the reconciler passes the stored value and never changes it by applying.
+   */
+  readonly replicas?: number;
 }
 
 /**
@@ -94,12 +101,15 @@ export function buildStatefulSet(cluster: PaxosCluster, options: StatefulSetOpti
       ownerReferences: [ownerReference(cluster)],
     },
     spec: {
-      replicas: cluster.spec.replicas,
+      replicas: options.replicas ?? cluster.spec.replicas,
       serviceName: names.peerService,
       selector: { matchLabels: selectorLabels(cluster) },
       podManagementPolicy: "Parallel",
       updateStrategy: { type: "OnDelete" },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Delete" },
+      persistentVolumeClaimRetentionPolicy: {
+        whenDeleted: "Delete",
+        whenScaled: cluster.spec.storage.whenScaledDown,
+      },
       template: {
         metadata: {
           labels: podLabels(cluster),
@@ -162,31 +172,11 @@ export function replicaArgs(cluster: PaxosCluster): string[] {
     `--http-port=${httpPort}`,
     `--peer-port=${peerPort}`,
     `--peer-host-template={name}.${peerService}.${cluster.metadata.namespace}.svc`,
-    ...initialMembersArgs(cluster),
     `--tick-ms=${timing.tickMs}`,
     `--heartbeat-ticks=${timing.heartbeatTicks}`,
     `--election-timeout-ticks=${timing.electionTimeoutTicks}`,
     `--compact-after-entries=${cluster.spec.paxos.snapshotThresholdEntries}`,
   ];
-}
-
-/**
- * `--initial-members=<name>-0,...,<name>-(n-1)` until the status says the cluster is
- * bootstrapped, then nothing.
- *
- * The replica honors the flag only when its data directory is new: an existing member
- * ignores it, so changing it never disturbs a running member. A new data directory with the
- * flag asks the listed members for their configuration and joins the existing cluster when
- * there is one. Still, once the cluster exists the flag is dropped: every member that starts
- * on an empty disk afterwards (a scale-up, a member that lost its volume) must join as a new
- * incarnation that the operator adds, never take part in a bootstrap; and the replica refuses
- * a list that does not name itself, which a fixed list would do for `<name>-3` after a
- * scale-up. It also keeps the template independent of spec.replicas once bootstrapped.
- */
-function initialMembersArgs(cluster: PaxosCluster): string[] {
-  if (cluster.status?.bootstrapped === true) return [];
-  const members = Array.from({ length: cluster.spec.replicas }, (_, ordinal) => memberName(cluster, ordinal));
-  return [`--initial-members=${members.join(",")}`];
 }
 
 function replicaContainer(cluster: PaxosCluster): V1Container {
@@ -196,7 +186,7 @@ function replicaContainer(cluster: PaxosCluster): V1Container {
     image: cluster.spec.image,
     imagePullPolicy: cluster.spec.imagePullPolicy,
     args: replicaArgs(cluster),
-    env: replicaEnv(),
+    env: replicaEnv(cluster),
     ports: [
       { name: peerPortName, containerPort: peerPort, protocol: "TCP" },
       { name: httpPortName, containerPort: httpPort, protocol: "TCP" },
@@ -212,7 +202,7 @@ function replicaContainer(cluster: PaxosCluster): V1Container {
   };
 }
 
-function replicaEnv(): V1EnvVar[] {
+function replicaEnv(cluster: PaxosCluster): V1EnvVar[] {
   const field = (name: string, fieldPath: string): V1EnvVar => ({
     name,
     valueFrom: { fieldRef: { apiVersion: "v1", fieldPath } },
@@ -224,6 +214,19 @@ function replicaEnv(): V1EnvVar[] {
     // Files, not values: the secrets stay out of the pod spec and `kubectl describe`.
     { name: "PAXOS_CLUSTER_SECRET_FILE", value: `${authMountPath}/${clusterSecretKey}` },
     { name: "PAXOS_ADMIN_TOKEN_FILE", value: `${authMountPath}/${adminTokenKey}` },
+    // Only while the cluster forms (see buildBootstrapConfigMap). From a ConfigMap rather
+    // than a flag so that the pod template, and with it the StatefulSet's revision, stays
+    // the same once the ConfigMap is gone: otherwise every member would need a restart.
+    {
+      name: "PAXOS_INITIAL_MEMBERS",
+      valueFrom: {
+        configMapKeyRef: {
+          name: clusterObjectNames(cluster).bootstrapConfigMap,
+          key: initialMembersKey,
+          optional: true,
+        },
+      },
+    },
   ];
 }
 
