@@ -1,6 +1,7 @@
 // Asks every member for `GET /v1/status`, all at once, each with a timeout: a member that
 // hangs costs one timeout, not one per member.
 import { httpPort } from "./builders/index.ts";
+import { fetchFailureReason } from "./fetchFailure.ts";
 import { type MemberProbe, parseMemberReport } from "./members.ts";
 
 export interface ProbeTarget {
@@ -40,12 +41,7 @@ async function probeMember(target: ProbeTarget, options: ProbeOptions): Promise<
       return { pod, ok: false, error: `GET ${url} answered as member ${report.name}, not ${pod}` };
     return { pod, ok: true, report };
   } catch (error) {
-    const reason =
-      error instanceof Error && error.name === "TimeoutError"
-        ? `no answer within ${options.timeoutMs ?? defaultProbeTimeoutMs} ms`
-        : error instanceof Error
-          ? ((error.cause as Error | undefined)?.message ?? error.message)
-          : String(error);
+    const reason = fetchFailureReason(error, options.timeoutMs ?? defaultProbeTimeoutMs);
     return { pod, ok: false, error: `GET ${url}: ${reason}` };
   }
 }

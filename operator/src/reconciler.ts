@@ -12,8 +12,12 @@ import {
   PolicyV1Api,
   setHeaderOptions,
   type V1ObjectMeta,
+  type V1Pod,
+  type V1StatefulSet,
 } from "@kubernetes/client-node";
 import {
+  adminTokenKey,
+  buildBootstrapConfigMap,
   buildClientService,
   buildPeerService,
   buildPodDisruptionBudget,
@@ -30,6 +34,10 @@ import {
 } from "./builders/index.ts";
 import { probeMembers } from "./memberProbe.ts";
 import { assessMembers } from "./members.ts";
+import { membershipInput } from "./membership/observe.ts";
+import { planMembership } from "./membership/planner.ts";
+import type { Plan } from "./membership/types.ts";
+import { performMembershipAction } from "./membershipActions.ts";
 import { isLargerQuantity } from "./quantity.ts";
 import { type ClusterCondition, type ComputedStatus, computeStatus, kubernetesTime } from "./status.ts";
 
@@ -155,7 +163,7 @@ export async function reconcile(
     const statefulSet = await step(`reading StatefulSet ${cluster.metadata.name}`, () =>
       readOptional(() => clients.apps.readNamespacedStatefulSet({ namespace, name: cluster.metadata.name })),
     );
-    return await updateStatus(clients, cluster, statefulSet?.spec?.replicas, events, options);
+    return await updateStatus(clients, cluster, statefulSet, events, options, undefined);
   }
 
   if (!(cluster.metadata.finalizers ?? []).includes(finalizerName)) {
@@ -166,7 +174,8 @@ export async function reconcile(
   }
 
   const names = clusterObjectNames(cluster);
-  await ensureSecret(clients, cluster, events);
+  const adminToken = await ensureSecret(clients, cluster, events);
+  await reconcileBootstrapConfigMap(clients, cluster);
 
   await applyObject(events, "Service", names.peerService, {
     read: () => clients.core.readNamespacedService({ namespace, name: names.peerService }),
@@ -211,6 +220,12 @@ export async function reconcile(
   const existingClaimSize = existingStatefulSet?.spec?.volumeClaimTemplates?.find(
     (template) => template.metadata?.name === dataVolumeName,
   )?.spec?.resources?.requests?.storage;
+  // Once the cluster exists the membership planner owns the replica count (one pod at a
+  // time, after the configuration changed): applying repeats what is stored.
+  const replicas =
+    cluster.status?.bootstrapped === true
+      ? (existingStatefulSet?.spec?.replicas ?? cluster.spec.replicas)
+      : cluster.spec.replicas;
   const statefulSet = await applyObject(events, "StatefulSet", names.statefulSet, {
     read: async () => existingStatefulSet,
     apply: () =>
@@ -220,6 +235,7 @@ export async function reconcile(
           name: names.statefulSet,
           body: buildStatefulSet(cluster, {
             secretName: names.secret,
+            replicas,
             ...(existingClaimSize === undefined ? {} : { existingClaimSize }),
           }),
           fieldManager,
@@ -230,7 +246,7 @@ export async function reconcile(
   });
 
   await expandVolumes(clients, cluster, events);
-  return await updateStatus(clients, cluster, statefulSet.spec?.replicas, events, options);
+  return await updateStatus(clients, cluster, statefulSet, events, options, { adminToken });
 }
 
 /**
@@ -332,25 +348,53 @@ async function ensureSecret(
   clients: KubernetesClients,
   cluster: PaxosCluster,
   events: EventRecorder,
-): Promise<void> {
+): Promise<string> {
   const namespace = cluster.metadata.namespace;
   const name = clusterObjectNames(cluster).secret;
   const existing = await step(`reading Secret ${name}`, () =>
     readOptional(() => clients.core.readNamespacedSecret({ namespace, name })),
   );
-  if (existing !== undefined) return;
-  const body = buildSecret(cluster, {
-    clusterSecret: randomBytes(32).toString("base64url"),
-    adminToken: randomBytes(32).toString("base64url"),
-  });
+  if (existing !== undefined) return Buffer.from(existing.data?.[adminTokenKey] ?? "", "base64").toString();
+  const adminToken = randomBytes(32).toString("base64url");
+  const body = buildSecret(cluster, { clusterSecret: randomBytes(32).toString("base64url"), adminToken });
   try {
     await clients.core.createNamespacedSecret({ namespace, body, fieldManager });
   } catch (error) {
     // Created by another pass since we read it: keep theirs.
-    if (isApiError(error, 409)) return;
+    if (isApiError(error, 409)) return await ensureSecret(clients, cluster, events);
     throw wrapError(`creating Secret ${name}`, error);
   }
   await events.normal("SecretCreated", `Created Secret ${name} with a new cluster secret and admin token.`);
+  return adminToken;
+}
+
+/** Clusters whose bootstrap ConfigMap this process has already seen removed, by uid. */
+const bootstrapConfigMapsGone = new Set<string>();
+
+/**
+ * The initial members' names exist only while the cluster forms (see
+ * buildBootstrapConfigMap): applied before the StatefulSet, so that the first pods read
+ * them, and deleted once the cluster is bootstrapped, once per operator process.
+ */
+async function reconcileBootstrapConfigMap(clients: KubernetesClients, cluster: PaxosCluster): Promise<void> {
+  const namespace = cluster.metadata.namespace;
+  const name = clusterObjectNames(cluster).bootstrapConfigMap;
+  if (cluster.status?.bootstrapped !== true) {
+    await step(`applying ConfigMap ${name}`, () =>
+      clients.core.patchNamespacedConfigMap(
+        { namespace, name, body: buildBootstrapConfigMap(cluster), fieldManager, force: true },
+        serverSideApply,
+      ),
+    );
+    return;
+  }
+  if (bootstrapConfigMapsGone.has(cluster.metadata.uid)) return;
+  try {
+    await clients.core.deleteNamespacedConfigMap({ namespace, name });
+  } catch (error) {
+    if (!isApiError(error, 404)) throw wrapError(`deleting ConfigMap ${name}`, error);
+  }
+  bootstrapConfigMapsGone.add(cluster.metadata.uid);
 }
 
 interface ApplyActions<T extends { metadata?: V1ObjectMeta }> {
@@ -387,18 +431,39 @@ function changedBy(before: { metadata?: V1ObjectMeta }, after: { metadata?: V1Ob
   return before.metadata?.resourceVersion !== after.metadata?.resourceVersion;
 }
 
+/** What a reconcile that may change the membership needs beyond the status. */
+interface MembershipContext {
+  readonly adminToken: string;
+}
+
+/** While a membership operation is under way, each step is looked at again this soon. */
+const membershipIntervalMs = 1_000;
+
+/**
+ * Observes pods, claims and members, plans the next membership step (unless paused), and
+ * writes the status with the step's record BEFORE carrying the step out: an operator that
+ * dies in between resumes the recorded step, and every step is safe to repeat.
+ */
 async function updateStatus(
   clients: KubernetesClients,
   cluster: PaxosCluster,
-  statefulSetReplicas: number | undefined,
+  statefulSet: V1StatefulSet | undefined,
   events: EventRecorder,
   options: ReconcileOptions,
+  membership: MembershipContext | undefined,
 ): Promise<ReconcileOutcome> {
   const namespace = cluster.metadata.namespace;
   const selector = selectorString(cluster);
-  const pods = await step("listing the cluster's pods", () =>
-    clients.core.listNamespacedPod({ namespace, labelSelector: selector }),
-  );
+  const [pods, claims] = await Promise.all([
+    step("listing the cluster's pods", () =>
+      clients.core.listNamespacedPod({ namespace, labelSelector: selector }),
+    ),
+    membership === undefined
+      ? undefined
+      : step("listing the cluster's PersistentVolumeClaims", () =>
+          clients.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }),
+        ),
+  ]);
   const live = pods.items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
   const ready = live.filter((pod) =>
     (pod.status?.conditions ?? []).some(
@@ -409,15 +474,31 @@ async function updateStatus(
     live.map((pod) => ({ pod: pod.metadata?.name ?? "", ip: pod.status?.podIP })),
     options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs },
   );
-  const now = kubernetesTime(new Date());
+  const clock = new Date();
+  const now = kubernetesTime(clock);
   const members = assessMembers(probes, cluster.status?.members ?? [], now);
+  const plan =
+    membership === undefined
+      ? undefined
+      : planMembership(
+          membershipInput({
+            cluster,
+            statefulSet,
+            pods: pods.items,
+            claims: claims?.items ?? [],
+            probes,
+            assessment: members,
+            bootstrapped: cluster.status?.bootstrapped === true,
+            now: clock.getTime(),
+          }),
+        );
   const previousConditions = (cluster.status?.conditions ?? []) as unknown as readonly ClusterCondition[];
   const status = computeStatus({
     generation: cluster.metadata.generation ?? 0,
     desiredReplicas: cluster.spec.replicas,
     podsFound: live.length,
     podsReady: ready.length,
-    statefulSetReplicas,
+    statefulSetReplicas: statefulSet?.spec?.replicas,
     selector,
     members,
     bootstrapped: cluster.status?.bootstrapped === true,
@@ -425,22 +506,99 @@ async function updateStatus(
     previousPhase: cluster.status?.phase,
     previousConditions,
     now,
+    ...(plan === undefined ? {} : { membership: plan.condition }),
   });
+  // Merge-patched: null removes a finished operation's record.
+  const record = plan === undefined ? {} : { operation: plan.operation ?? null };
   await step("updating the status", () =>
     clients.objects.patchNamespacedCustomObjectStatus(
-      { group, version, plural, namespace, name: cluster.metadata.name, body: { status } },
+      {
+        group,
+        version,
+        plural,
+        namespace,
+        name: cluster.metadata.name,
+        body: { status: { ...status, ...record } },
+      },
       mergePatch,
     ),
   );
   await recordTransitions(events, cluster.status, status);
+  if (plan !== undefined && membership !== undefined)
+    await carryOut(clients, cluster, plan, pods.items, membership, events);
   const settled = status.conditions.some(
     (condition) => condition.type === "Progressing" && condition.status === "False",
   );
-  return {
-    kind: "reconciled",
-    phase: status.phase,
-    requeueAfterMs: settled ? (options.healthIntervalMs ?? defaultHealthIntervalMs) : busyIntervalMs,
-  };
+  const requeueAfterMs =
+    plan !== undefined && (plan.operation !== undefined || plan.action.type === "complete")
+      ? membershipIntervalMs
+      : settled
+        ? (options.healthIntervalMs ?? defaultHealthIntervalMs)
+        : busyIntervalMs;
+  return { kind: "reconciled", phase: status.phase, requeueAfterMs };
+}
+
+/**
+ * Performs the planned step and says so: an Event when a step starts (not on every retry of
+ * it), when an operation completes, and when a wanted change has to wait for safety.
+ */
+async function carryOut(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  plan: Plan,
+  pods: readonly V1Pod[],
+  membership: MembershipContext,
+  events: EventRecorder,
+): Promise<void> {
+  const before = cluster.status?.operation;
+  const after = plan.operation;
+  const newStep =
+    after !== undefined &&
+    (before?.type !== after.type || before.member !== after.member || before.step !== after.step);
+  const podIPs = new Map(
+    pods.flatMap((pod) =>
+      pod.metadata?.name !== undefined && pod.status?.podIP !== undefined
+        ? [[pod.metadata.name, pod.status.podIP] as const]
+        : [],
+    ),
+  );
+  let done: string | undefined;
+  try {
+    done = await performMembershipAction(
+      {
+        clients,
+        namespace: cluster.metadata.namespace,
+        statefulSet: clusterObjectNames(cluster).statefulSet,
+        podIPs,
+        adminToken: membership.adminToken,
+        fieldManager,
+      },
+      plan.action,
+    );
+  } catch (error) {
+    const reason = wrapError(`${after?.type ?? "membership"} step ${after?.step ?? ""}`.trim(), error);
+    await events.warning(
+      "MembershipStepFailed",
+      `${after === undefined ? "" : `${after.type} of ${after.member}, step ${after.step}: `}${reason instanceof Error ? reason.message : String(reason)}. The step is retried.`,
+    );
+    return;
+  }
+  if (newStep && after !== undefined)
+    await events.normal(after.type, `${after.member}: step ${after.step}. ${done ?? plan.condition.message}`);
+  else if (done !== undefined && plan.action.type === "deleteClaim")
+    await events.normal("ClaimDeleted", done);
+  if (plan.action.type === "complete" && before !== undefined)
+    await events.normal("MembershipChanged", plan.condition.message);
+  const previous = (cluster.status?.conditions ?? []).find(
+    (condition) => condition.type === "MembershipChanging",
+  );
+  if (
+    plan.action.type === "wait" &&
+    after === undefined &&
+    plan.condition.status === "True" &&
+    previous?.reason !== plan.condition.reason
+  )
+    await events.warning(plan.condition.reason, plan.condition.message);
 }
 
 /** One Event per change people care about: phase, bootstrap, leader, a condition's status. */

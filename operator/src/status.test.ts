@@ -236,4 +236,64 @@ describe("kubernetesTime", () => {
   it("drops the fractional seconds", () => {
     expect(kubernetesTime(new Date("2026-03-04T05:06:07.891Z"))).toBe("2026-03-04T05:06:07Z");
   });
+
+  describe("while the membership changes", () => {
+    const scaling = {
+      type: "MembershipChanging",
+      status: "True" as const,
+      reason: "ScaleUp",
+      message: "ScaleUp of orders-3 (step CatchUp): waiting for it to catch up.",
+    };
+    // Three voters and a fourth pod that is a learner still catching up, spec.replicas 5.
+    const joining = (): MemberAssessment => {
+      const three = formed(3);
+      return { ...three, members: [...three.members, member("orders-3", "lagging", false)] };
+    };
+    /** spec.replicas 5, the StatefulSet at 4, after three Running voters. */
+    const growing = (overrides: Partial<ObservedCluster>) =>
+      computeStatus(
+        observed({
+          desiredReplicas: 5,
+          podsFound: 4,
+          podsReady: 3,
+          statefulSetReplicas: 4,
+          members: joining(),
+          bootstrapped: true,
+          previousPhase: "Running",
+          ...overrides,
+        }),
+      );
+
+    it("measures the cluster against its voters: a joining learner does not make it Degraded", () => {
+      const status = growing({ membership: scaling });
+      expect(status.phase).toBe("Running");
+      expect(byType(status.conditions, "Degraded")).toMatchObject({ status: "False" });
+      expect(byType(status.conditions, "Progressing")).toMatchObject({
+        status: "True",
+        reason: "MembershipChanging",
+        message: scaling.message,
+      });
+      expect(byType(status.conditions, "MembershipChanging")).toMatchObject({
+        ...scaling,
+        observedGeneration: 2,
+      });
+    });
+
+    it("still reports a voter that is down as Degraded", () => {
+      const status = growing({
+        podsFound: 3,
+        podsReady: 2,
+        members: formed(3, { "orders-2": "unreachable" }),
+        membership: scaling,
+      });
+      expect(status.phase).toBe("Degraded");
+      expect(byType(status.conditions, "Degraded")?.message).toContain("orders-2 (unreachable)");
+    });
+
+    it("without a change under way, fewer members than spec.replicas is Degraded", () => {
+      const status = growing({});
+      expect(status.phase).toBe("Degraded");
+      expect(byType(status.conditions, "MembershipChanging")).toBeUndefined();
+    });
+  });
 });

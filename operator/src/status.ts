@@ -40,6 +40,8 @@ export interface ObservedCluster {
   readonly previousConditions: readonly ClusterCondition[];
   /** RFC 3339, seconds precision (what metav1.Time serializes to). */
   readonly now: string;
+  /** The membership planner's MembershipChanging condition; absent while paused. */
+  readonly membership?: ConditionDraft;
 }
 
 export interface ComputedStatus {
@@ -67,7 +69,13 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
   const voters = members.voters > 0 ? members.voters : desired;
   const quorum = quorumOf(voters);
   const healthy = members.healthyVoters;
-  const allHealthy = members.members.filter((member) => member.health === "healthy").length;
+  // While members join, leave or restart, the cluster is measured against its voters: a
+  // scale-up's learners and a scale-down's leavers are expected to be neither healthy nor
+  // counted, and the phase should not read Degraded because of them.
+  const changing = observed.membership?.status === "True";
+  const expected = changing ? voters : desired;
+  const counted = members.members.filter((member) => !changing || member.voter === true);
+  const allHealthy = counted.filter((member) => member.health === "healthy").length;
   // A quorum that agrees is not enough: clients reach members through the Service, which
   // routes only to pods whose readiness probe passes.
   const formedQuorum = members.leader !== undefined && healthy >= quorum;
@@ -111,34 +119,36 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
               "QuorumUnhealthy",
               `Only ${healthy} of ${voters} voting members are healthy; a quorum needs ${quorum}.`,
             );
-  const progressing = settled
-    ? condition("Progressing", "False", "Settled", `All ${desired} members exist, vote and are ready.`)
-    : condition(
-        "Progressing",
-        "True",
-        observed.statefulSetReplicas === desired ? "WaitingForMembers" : "ScalingStatefulSet",
-        `Waiting for ${desired} ready voting members: ${found} pods exist, ${ready} are ready, ${voters} vote.`,
-      );
-  const unhealthy = members.members.filter((member) => member.health !== "healthy");
+  const progressing = changing
+    ? condition("Progressing", "True", "MembershipChanging", observed.membership?.message ?? "")
+    : settled
+      ? condition("Progressing", "False", "Settled", `All ${desired} members exist, vote and are ready.`)
+      : condition(
+          "Progressing",
+          "True",
+          observed.statefulSetReplicas === desired ? "WaitingForMembers" : "ScalingStatefulSet",
+          `Waiting for ${desired} ready voting members: ${found} pods exist, ${ready} are ready, ${voters} vote.`,
+        );
+  const unhealthy = counted.filter((member) => member.health !== "healthy");
   // Degraded only once the cluster is up: a new cluster whose pods are still starting is
   // Pending or Bootstrapping, not degraded.
   const degraded =
-    available && (unhealthy.length > 0 || allHealthy < desired || ready < desired)
+    available && (unhealthy.length > 0 || allHealthy < expected || ready < expected)
       ? condition(
           "Degraded",
           "True",
-          unhealthy.length > 0 || allHealthy < desired ? "MembersUnhealthy" : "PodsNotReady",
+          unhealthy.length > 0 || allHealthy < expected ? "MembersUnhealthy" : "PodsNotReady",
           unhealthy.length > 0
             ? `Not healthy: ${unhealthy.map((member) => `${member.name} (${member.health})`).join(", ")}.`
-            : allHealthy < desired
-              ? `${allHealthy} of ${desired} members are healthy.`
-              : `${ready} of ${desired} pods pass their readiness probe.`,
+            : allHealthy < expected
+              ? `${allHealthy} of ${expected} members are healthy.`
+              : `${ready} of ${expected} pods pass their readiness probe.`,
         )
       : condition(
           "Degraded",
           "False",
           available ? "AllMembersHealthy" : "NotAvailable",
-          available ? `All ${desired} members are healthy.` : "The cluster is not available; see Available.",
+          available ? `All ${expected} members are healthy.` : "The cluster is not available; see Available.",
         );
   const atRisk = quorumAtRisk({ available, bootstrapped, healthy, voters, quorum });
   const pausedCondition = observed.paused
@@ -158,7 +168,7 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
       found,
       allHealthy,
       ready,
-      desired,
+      desired: expected,
       previousPhase: observed.previousPhase,
     }),
     replicas: found,
@@ -167,9 +177,14 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
     leader: members.leader ?? null,
     bootstrapped,
     members: members.members,
-    conditions: [availableCondition, progressing, degraded, atRisk, pausedCondition].map((next) =>
-      withTransitionTime(next, observed.previousConditions, observed.generation, observed.now),
-    ),
+    conditions: [
+      availableCondition,
+      progressing,
+      degraded,
+      atRisk,
+      pausedCondition,
+      ...(observed.membership === undefined ? [] : [observed.membership]),
+    ].map((next) => withTransitionTime(next, observed.previousConditions, observed.generation, observed.now)),
   };
 }
 
@@ -232,7 +247,7 @@ function phaseOf(facts: {
   return "Degraded";
 }
 
-type ConditionDraft = Pick<ClusterCondition, "type" | "status" | "reason" | "message">;
+export type ConditionDraft = Pick<ClusterCondition, "type" | "status" | "reason" | "message">;
 
 function condition(type: string, status: ConditionStatus, reason: string, message: string): ConditionDraft {
   return { type, status, reason, message };
