@@ -139,8 +139,12 @@ main() {
   docker build --file images/operator.Dockerfile --tag "$operator_image" \
     --build-arg "VERSION=$version" --build-arg "REVISION=$revision" .
 
+  # The same replica under a second tag: the rolling-upgrade test changes spec.image to it.
+  local upgraded_replica_image=$replica_image-upgraded
+  docker tag "$replica_image" "$upgraded_replica_image"
+
   log "loading the images into the nodes of $KIND_CLUSTER"
-  "$KIND" load docker-image --name "$KIND_CLUSTER" "$replica_image" "$operator_image"
+  "$KIND" load docker-image --name "$KIND_CLUSTER" "$replica_image" "$upgraded_replica_image" "$operator_image"
 
   log "installing the operator with Helm into namespace $OPERATOR_NAMESPACE"
   local installed=0
@@ -159,7 +163,8 @@ main() {
   "$KUBECTL" --namespace "$OPERATOR_NAMESPACE" rollout status "deployment/$RELEASE" --timeout=5m
 
   log "running the e2e suite (PAXOS_E2E_TARGET=kind)"
-  PAXOS_E2E_TARGET=kind PAXOS_E2E_REPLICA_IMAGE=$replica_image KUBECONFIG=$KUBECONFIG_PATH \
+  PAXOS_E2E_TARGET=kind PAXOS_E2E_REPLICA_IMAGE=$replica_image \
+    PAXOS_E2E_UPGRADED_REPLICA_IMAGE=$upgraded_replica_image KUBECONFIG=$KUBECONFIG_PATH \
     "$HACK_DIR/with-node.sh" npx vitest run --project e2e "$@"
 }
 

@@ -28,6 +28,8 @@ export interface LoadOptions<Member = unknown> {
   /** Which members clients may talk to (all by default; tests narrow it during faults). */
   readonly targets?: () => readonly Member[];
   readonly timeoutMs?: number;
+  /** Stops the clients before durationMs (each finishes the request it is in). */
+  readonly signal?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -38,6 +40,9 @@ export interface LoadResult {
 }
 
 const now = () => Number(process.hrtime.bigint() / 1000n);
+
+/** The history's clock in ms (monotonic, not the epoch), for windows passed to longestWriteGapMs. */
+export const historyNowMs = () => now() / 1000;
 
 /** Refusals that come before anything is proposed: the write did not happen. */
 const definitelyNotApplied = new Set([
@@ -65,7 +70,7 @@ export async function runLoad<Member>(
     const clientId = `load-${clientIndex}-${Math.random().toString(36).slice(2)}`;
     let sequence = 0;
     let counter = 0;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && options.signal?.aborted !== true) {
       const targets = (options.targets ?? (() => cluster.members))();
       const target = targets[Math.floor(Math.random() * targets.length)];
       if (target === undefined) break;
@@ -140,4 +145,26 @@ export async function runLoad<Member>(
   };
   await Promise.all(Array.from({ length: options.clients }, (_, index) => client(index)));
   return { history, acknowledged, stats };
+}
+
+/**
+ * The longest stretch, in ms, with no acknowledged write between `from` and `to` (on the
+ * history's clock, historyNowMs; the whole history by default): what clients saw of an
+ * unavailability window.
+ */
+export function longestWriteGapMs(history: readonly HistoryOperation[], from?: number, to?: number): number {
+  const returns = history
+    .filter(
+      (operation) => operation.input.op === "put" && operation.output !== null && operation.return !== null,
+    )
+    .map((operation) => (operation.return as number) / 1000)
+    .filter((at) => (from === undefined || at >= from) && (to === undefined || at <= to))
+    .sort((a, b) => a - b);
+  const edges = [from ?? returns[0], ...returns, to ?? returns[returns.length - 1]].filter(
+    (at): at is number => at !== undefined,
+  );
+  let longest = 0;
+  for (let index = 1; index < edges.length; index += 1)
+    longest = Math.max(longest, (edges[index] as number) - (edges[index - 1] as number));
+  return Math.round(longest);
 }

@@ -51,6 +51,7 @@ const operatorRestartTimeoutMs = 180_000;
 interface KindTargetOptions {
   readonly kubeconfigPath: string;
   readonly replicaImage: string;
+  readonly upgradedReplicaImage: string;
   readonly docker: string;
   readonly kubectl: string;
 }
@@ -236,6 +237,7 @@ class KindTarget implements E2eTarget {
   readonly name = "kind";
   readonly kubeconfigPath: string;
   readonly replicaImage: string;
+  readonly upgradedReplicaImage: string;
   readonly #docker: string;
   readonly #kubectl: string;
   readonly #core: CoreV1Api;
@@ -250,6 +252,7 @@ class KindTarget implements E2eTarget {
   constructor(options: KindTargetOptions) {
     this.kubeconfigPath = options.kubeconfigPath;
     this.replicaImage = options.replicaImage;
+    this.upgradedReplicaImage = options.upgradedReplicaImage;
     this.#docker = options.docker;
     this.#kubectl = options.kubectl;
     const config = new KubeConfig();
@@ -602,6 +605,10 @@ export async function open(): Promise<E2eTarget> {
   return new KindTarget({
     kubeconfigPath,
     replicaImage: process.env.PAXOS_E2E_REPLICA_IMAGE ?? paxosClusterDefaults.image,
+    // hack/e2e-kind.sh loads the replica image under a second tag as well.
+    upgradedReplicaImage:
+      process.env.PAXOS_E2E_UPGRADED_REPLICA_IMAGE ??
+      `${process.env.PAXOS_E2E_REPLICA_IMAGE ?? paxosClusterDefaults.image}-upgraded`,
     docker,
     kubectl: process.env.KUBECTL ?? toolPath("kubectl"),
   });

@@ -10,6 +10,8 @@ export const agentControlVariable = "PAXOS_E2E_AGENT_URL";
 
 /** The image the node agent maps to `node replica/src/main.ts` (it maps any image named .../replica). */
 export const localReplicaImage = "ghcr.io/paxos-operator/replica:0.1.0";
+/** The node agent maps images by repository, so another tag runs the same program. */
+export const localUpgradedReplicaImage = "ghcr.io/paxos-operator/replica:0.1.0-upgraded";
 
 export async function open(): Promise<E2eTarget> {
   const kubeconfigPath = process.env[localKubeconfigVariable];
@@ -41,6 +43,7 @@ export async function open(): Promise<E2eTarget> {
     name: "local",
     kubeconfigPath,
     replicaImage: localReplicaImage,
+    upgradedReplicaImage: localUpgradedReplicaImage,
     async memberUrl(namespace, pod, port) {
       const info = (await call("GET", `/pods/${namespace}/${pod}`)) as { ip: string };
       return `http://${info.ip}:${port}`;

@@ -12,6 +12,11 @@ export interface E2eTarget {
   readonly kubeconfigPath: string;
   /** The replica image to put in PaxosCluster specs on this target. */
   readonly replicaImage: string;
+  /**
+   * The same replica under another image reference, for rolling-upgrade tests: changing a
+   * PaxosCluster's spec.image from replicaImage to this one changes the pod template.
+   */
+  readonly upgradedReplicaImage: string;
   /** A base URL (http://host:port) that reaches the given container port of a pod; stays valid until close(). */
   memberUrl(namespace: string, pod: string, port: number): Promise<string>;
   /** SIGKILL the replica process of a pod without deleting the pod (the kubelet restarts it). */

