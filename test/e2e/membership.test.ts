@@ -7,7 +7,7 @@ import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxUnavailableMembers } from "../../operator/src/builders/index.ts";
 import { checkHistory, type HistoryOperation } from "../support/lincheck.ts";
-import { historyNowMs, type LoadResult, longestWriteGapMs, runLoad } from "../support/load.ts";
+import { historyNowMs, type LoadResult, longestWriteGap, runLoad } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
 import {
   condition,
@@ -89,6 +89,8 @@ describe("membership changes end to end", () => {
   /** The steps the status recorded while `until` runs, in the order first seen. */
   const recordSteps = (until: Promise<unknown>) => {
     const seen: string[] = [];
+    /** When each step was first seen, on the load history's clock. */
+    const times: number[] = [];
     let done = false;
     void until.finally(() => {
       done = true;
@@ -102,11 +104,14 @@ describe("membership changes end to end", () => {
           operation === undefined
             ? undefined
             : `${operation.type} ${operation.member ?? "-"} ${operation.step}`;
-        if (label !== undefined && seen.at(-1) !== label) seen.push(label);
+        if (label !== undefined && seen.at(-1) !== label) {
+          seen.push(label);
+          times.push(historyNowMs());
+        }
         await sleep(100);
       }
     })();
-    return { seen, polling };
+    return { seen, times, polling };
   };
 
   const scaleTo = async (replicas: number) => {
@@ -205,5 +210,185 @@ describe("membership changes end to end", () => {
 
     const result = await load.finish("e2e-scaling");
     expect(result.stats.ok).toBeGreaterThan(100);
+  });
+
+  it("finishes a scale-up and a scale-down with the operator crash-restarted at each step", async () => {
+    const load = startLoad("operator-killed", [pod(0)]);
+    const killedAt: string[] = [];
+    /** Restarts the operator as soon as the status records each of `steps` (a step it never records is skipped). */
+    const crashAtEachStep = async (type: string, replicas: number, steps: readonly string[]) => {
+      await setSpec({ replicas });
+      for (const [index, step] of steps.entries()) {
+        const reached = await waitFor(
+          async () => {
+            const cluster = await readPaxosCluster(kube, namespace, name);
+            const operation = operationOf(cluster);
+            if (operation === undefined)
+              return settled(replicas)(cluster) ? { done: true as const } : undefined;
+            const at = steps.indexOf(operation.step);
+            return operation.type === type && at >= index
+              ? { done: false as const, operation, at }
+              : undefined;
+          },
+          { description: `the ${type} to reach ${step}`, timeoutMs: 120_000, intervalMs: 50 },
+        );
+        if (reached.done) break;
+        if (reached.at !== index) continue;
+        await target.restartOperator();
+        killedAt.push(`${type} ${reached.operation.member} ${step}`);
+      }
+      await waitForCluster(
+        kube,
+        namespace,
+        name,
+        settled(replicas),
+        `the ${type} to finish after the restarts`,
+      );
+    };
+    await crashAtEachStep("ScaleUp", 4, [
+      "GrowStatefulSet",
+      "WaitForPod",
+      "AddLearner",
+      "CatchUp",
+      "Promote",
+    ]);
+    await expectSettledObjects(4);
+    await crashAtEachStep("ScaleDown", 3, [
+      "TransferLeadership",
+      "RemoveMember",
+      "ShrinkStatefulSet",
+      "WaitForPodGone",
+      "DeleteClaim",
+    ]);
+    await expectSettledObjects(3);
+    console.log(`[e2e] operator killed at: ${killedAt.join(", ")}`);
+    expect(new Set(killedAt).size).toBeGreaterThanOrEqual(5);
+    await load.finish("e2e-operator-killed");
+  });
+
+  it("scales up with a member partitioned, and down with a member wiped, both ending healthy", async () => {
+    const before = await readPaxosCluster(kube, namespace, name);
+    const leader = before.status?.leader;
+    const victim = [pod(1), pod(2)].find((member) => member !== leader) as string;
+    const load = startLoad(
+      "partition-wipe",
+      [pod(0), pod(1), pod(2)].filter((member) => member !== victim),
+    );
+
+    // A follower cut off from every other member while the cluster grows: a quorum of the
+    // others still commits the join. Healed well inside the unreachable window.
+    await target.isolateMember(namespace, victim);
+    const isolated = performance.now();
+    await setSpec({ replicas: 4 });
+    await waitForCluster(
+      kube,
+      namespace,
+      name,
+      (cluster) => cluster.status?.members?.find((member) => member.name === pod(3))?.voter === true,
+      `${pod(3)} to vote while ${victim} is partitioned`,
+      60_000,
+    ).catch(async (error: unknown) => {
+      await target.healNetwork();
+      throw error;
+    });
+    await sleep(Math.max(0, 8_000 - (performance.now() - isolated)));
+    await target.healNetwork();
+    await waitForCluster(
+      kube,
+      namespace,
+      name,
+      settled(4),
+      `the cluster to settle at 4 after healing ${victim}`,
+    );
+
+    // Down to 3 while another member loses its data: its volume and pod are deleted, it
+    // comes back as a new incarnation, and the operator replaces the old one.
+    const wiped = victim === pod(1) ? pod(2) : pod(1);
+    const wipedIncarnation = (await readPaxosCluster(kube, namespace, name)).status?.members?.find(
+      (member) => member.name === wiped,
+    )?.incarnation;
+    await setSpec({ replicas: 3 });
+    await waitFor(
+      async () =>
+        operationOf(await readPaxosCluster(kube, namespace, name))?.type === "ScaleDown" ? true : undefined,
+      { description: "the scale-down to start", timeoutMs: 60_000, intervalMs: 50 },
+    );
+    await kube.core.deleteNamespacedPersistentVolumeClaim({ namespace, name: `data-${wiped}` });
+    await kube.core.deleteNamespacedPod({ namespace, name: wiped, gracePeriodSeconds: 0 });
+    const { cluster: after } = await waitForCluster(
+      kube,
+      namespace,
+      name,
+      (cluster) =>
+        settled(3)(cluster) &&
+        cluster.status?.members?.find((member) => member.name === wiped)?.incarnation !== wipedIncarnation,
+      `the cluster to settle at 3 with ${wiped} replaced by a new incarnation`,
+    );
+    expect(after.status?.members?.find((member) => member.name === wiped)?.incarnation).not.toBe(
+      wipedIncarnation,
+    );
+    await expectSettledObjects(3);
+    await load.finish("e2e-partition-wipe");
+  });
+
+  it("rolls an image change through the members, followers first and the leader last, staying available", async () => {
+    const before = await readPaxosCluster(kube, namespace, name);
+    const leader = before.status?.leader as string;
+    const members = [pod(0), pod(1), pod(2)];
+    const stop = new AbortController();
+    const keys = keysFor("rolling");
+    const cluster = podMembers(target, namespace, members);
+    const running = runLoad(cluster, {
+      clients: 6,
+      durationMs: 600_000,
+      keys,
+      timeoutMs: 1_500,
+      signal: stop.signal,
+    });
+    await sleep(1_000);
+    const from = historyNowMs();
+    const started = performance.now();
+    await setSpec({ image: target.upgradedReplicaImage });
+    const upgraded = async () => {
+      const pods = await kube.core.listNamespacedPod({
+        namespace,
+        labelSelector: `app.kubernetes.io/instance=${name}`,
+      });
+      return (
+        pods.items.length === members.length &&
+        pods.items.every((item) => item.spec?.containers[0]?.image === target.upgradedReplicaImage)
+      );
+    };
+    const waiting = waitFor(
+      async () => {
+        const current = await readPaxosCluster(kube, namespace, name);
+        return settled(3)(current) && (await upgraded()) ? current : undefined;
+      },
+      { description: "every member to run the new image, all healthy", timeoutMs: 240_000, intervalMs: 250 },
+    );
+    const steps = recordSteps(waiting);
+    await waiting;
+    await steps.polling;
+    const to = historyNowMs();
+    report("rolling image change of 3 members under load", Math.round(performance.now() - started));
+    stop.abort();
+    const result = await running;
+    const gap = longestWriteGap(result.history, from, to);
+    report("rolling image change: longest time without an acknowledged write", gap.ms);
+    console.log(
+      `[e2e] steps seen: ${steps.seen.map((step, index) => `${step} (+${Math.round((steps.times[index] ?? from) - from)} ms)`).join(", ")}; the longest gap began at +${Math.round(gap.startMs - from)} ms`,
+    );
+    const restarted = [
+      ...new Set(
+        steps.seen.filter((step) => step.startsWith("RestartMember ")).map((step) => step.split(" ")[1]),
+      ),
+    ];
+    expect([...restarted].sort()).toEqual([...members].sort());
+    // Followers first: the member that led at the start goes last (the planner deletes no
+    // pod whose member leads; it hands the leadership over first).
+    expect(restarted.at(-1)).toBe(leader);
+    expect(result.stats.ok).toBeGreaterThan(100);
+    const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
+    await checkLinearizable([...result.history, ...finalReads.history], "e2e-rolling");
   });
 });

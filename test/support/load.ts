@@ -148,11 +148,15 @@ export async function runLoad<Member>(
 }
 
 /**
- * The longest stretch, in ms, with no acknowledged write between `from` and `to` (on the
- * history's clock, historyNowMs; the whole history by default): what clients saw of an
- * unavailability window.
+ * The longest stretch with no acknowledged write between `from` and `to` (on the history's
+ * clock, historyNowMs; the whole history by default): what clients saw of an
+ * unavailability window. `startMs` is where it began, on the same clock.
  */
-export function longestWriteGapMs(history: readonly HistoryOperation[], from?: number, to?: number): number {
+export function longestWriteGap(
+  history: readonly HistoryOperation[],
+  from?: number,
+  to?: number,
+): { readonly ms: number; readonly startMs: number } {
   const returns = history
     .filter(
       (operation) => operation.input.op === "put" && operation.output !== null && operation.return !== null,
@@ -163,8 +167,10 @@ export function longestWriteGapMs(history: readonly HistoryOperation[], from?: n
   const edges = [from ?? returns[0], ...returns, to ?? returns[returns.length - 1]].filter(
     (at): at is number => at !== undefined,
   );
-  let longest = 0;
-  for (let index = 1; index < edges.length; index += 1)
-    longest = Math.max(longest, (edges[index] as number) - (edges[index - 1] as number));
-  return Math.round(longest);
+  let longest = { ms: 0, startMs: edges[0] ?? 0 };
+  for (let index = 1; index < edges.length; index += 1) {
+    const ms = (edges[index] as number) - (edges[index - 1] as number);
+    if (ms > longest.ms) longest = { ms: Math.round(ms), startMs: edges[index - 1] as number };
+  }
+  return longest;
 }

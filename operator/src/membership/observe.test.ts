@@ -90,7 +90,7 @@ describe("membershipInput", () => {
     expect(input.configuration).toEqual(configuration);
     expect(input.updateRevision).toBe("orders-r2");
     expect(input.claimPolicy).toBe("Delete");
-    expect(input.thresholds.unreachableWindowMs).toBe(30_000);
+    expect(input.thresholds.unreachableWindowMs).toBe(300_000);
     expect(byPod.get("orders-0")).toMatchObject({
       podExists: true,
       podReady: true,

@@ -24,10 +24,18 @@ export interface MembershipObservation {
   readonly now: number;
 }
 
+/**
+ * A member unreachable for this many fencing windows is replaced (evicted, and a new
+ * incarnation joins). Fencing comes first, after one window: a member that is only cut off
+ * keeps its identity and is unfenced when the partition heals; replacing it costs a full
+ * catch-up, so it waits until the member is clearly gone (5 minutes by default).
+ */
+export const replaceAfterFencingWindows = 10;
+
 export function membershipThresholds(cluster: PaxosCluster): MembershipThresholds {
   return {
     catchUpLagEntries: defaultCatchUpLagEntries,
-    unreachableWindowMs: cluster.spec.fencing.unreachableWindowSeconds * 1000,
+    unreachableWindowMs: cluster.spec.fencing.unreachableWindowSeconds * 1000 * replaceAfterFencingWindows,
     operationTimeoutMs: defaultOperationTimeoutMs,
   };
 }
