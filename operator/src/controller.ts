@@ -47,6 +47,8 @@ export interface ControllerOptions {
   readonly reconcileOptions?: ReconcileOptions;
   /** Called after each reconcile, for metrics. */
   readonly onReconcile?: (result: ReconcileResult, durationSeconds: number) => void;
+  /** Called with what a successful reconcile found (or that the cluster is gone), for metrics. */
+  readonly onOutcome?: (namespace: string, name: string, outcome: ReconcileOutcome) => void;
 }
 
 /** A failing watch is restarted after 1 s, 2 s, 4 s ... up to 30 s, reset by a successful list. */
@@ -291,6 +293,7 @@ export class Controller {
         this.#phases.set(key, outcome.phase);
         this.#queue.addAfter(key, outcome.requeueAfterMs);
       } else this.#phases.delete(key);
+      this.#options.onOutcome?.(namespace, name, outcome);
       logger.debug({ outcome }, "reconciled");
     } catch (error) {
       if (error instanceof ReconcileError && error.code === 409) {

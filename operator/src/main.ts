@@ -9,8 +9,10 @@ import express from "express";
 import { pino } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { paxosClusterPhases } from "./builders/index.ts";
+import { ClusterMetrics } from "./clusterMetrics.ts";
 import { Controller, type ReconcileResult } from "./controller.ts";
 import { LeaderElector } from "./leaderElection.ts";
+import type { ReconcileOutcome } from "./reconciler.ts";
 
 export interface LeaderElectionSettings {
   readonly namespace: string;
@@ -107,6 +109,11 @@ export async function runOperator(options: OperatorOptions, config: KubeConfig):
     reconcileTotal.inc({ result });
     reconcileDuration.observe(seconds);
   };
+  const clusterMetrics = new ClusterMetrics(registry);
+  const onOutcome = (namespace: string, name: string, outcome: ReconcileOutcome) => {
+    if (outcome.kind === "reconciled") clusterMetrics.observe(namespace, name, outcome.summary);
+    else clusterMetrics.forget(namespace, name);
+  };
   // One controller per leadership term: a controller is started once and stopped once.
   let controller: Controller | undefined;
   const startController = async () => {
@@ -116,6 +123,7 @@ export async function runOperator(options: OperatorOptions, config: KubeConfig):
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
       ...(options.resyncPeriodMs === undefined ? {} : { resyncPeriodMs: options.resyncPeriodMs }),
       onReconcile,
+      onOutcome,
     });
     controller = next;
     try {

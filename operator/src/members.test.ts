@@ -6,6 +6,7 @@ import {
   type MemberProbe,
   type MemberReport,
   parseMemberReport,
+  withNodes,
 } from "./members.ts";
 
 const now = "2026-01-01T00:01:00Z";
@@ -24,6 +25,7 @@ const report = (name: string, overrides: Partial<MemberReport> = {}): MemberRepo
     committedIndex: 500,
     appliedIndex: 500,
     configuration: { voters, learners: [], fenced: [], evicted: [] },
+    peers: [],
     ...overrides,
   };
 };
@@ -49,7 +51,17 @@ describe("parseMemberReport", () => {
       ...body,
       role: "follower",
       configuration: { voters, learners: ["orders-3#d3"], fenced: [], evicted: [] },
+      peers: [],
     });
+    const withPeers = {
+      ...body,
+      members: [
+        { member: "orders-0#a0", committedIndex: 7, idleTicks: 1 },
+        { member: "orders-2#c2", idleTicks: -4 },
+        "junk",
+      ],
+    };
+    expect(parseMemberReport(withPeers)).toMatchObject({ peers: [{ member: "orders-0#a0", idleTicks: 1 }] });
     expect(parseMemberReport({ ...body, leader: null })).toMatchObject({ leader: undefined });
     expect(parseMemberReport({ ...body, role: "dancer" })).toMatchObject({ role: "unknown" });
   });
@@ -221,5 +233,52 @@ describe("assessMembers", () => {
       now,
     );
     expect(assessment.members.map((m) => m.name)).toEqual(["orders-1", "orders-2", "orders-10"]);
+  });
+
+  it("marks who both the operator and the leader hear from, and since when", () => {
+    const contact = { tickMs: 50, heardWithinMs: 1000 };
+    const leader = report("orders-0", {
+      peers: [
+        { member: "orders-1#b1", idleTicks: 2 },
+        { member: "orders-2#c2", idleTicks: 400 },
+      ],
+    });
+    const probes = [ok(leader), ok(report("orders-1")), ok(report("orders-2"))];
+    const first = assessMembers(probes, [], now, contact);
+    const since = (assessment: typeof first, name: string) =>
+      assessment.members.find((member) => member.name === name)?.reachableSince;
+    expect(first.leaderContactAgeMs.get("orders-2")).toBe(20_000);
+    expect(since(first, "orders-0")).toBe(now);
+    expect(since(first, "orders-1")).toBe(now);
+    // The operator reaches orders-2, but the leader has not heard from it for 20 s.
+    expect(since(first, "orders-2")).toBeUndefined();
+    // Kept while it lasts; without the leader's view nobody counts as heard by both.
+    const later = assessMembers(probes, first.members, "2026-01-01T00:02:00Z", contact);
+    expect(since(later, "orders-1")).toBe(now);
+    expect(since(assessMembers(probes, first.members, now), "orders-1")).toBeUndefined();
+  });
+
+  it("names each member's Node, and blames a Node that is not Ready for an unhealthy member", () => {
+    const members = assessMembers([ok(report("orders-0")), ok(report("orders-1"))], [], now).members;
+    const placed = withNodes(
+      members,
+      new Map([
+        ["orders-0", "node-a"],
+        ["orders-1", "node-b"],
+        ["orders-2", "node-c"],
+      ]),
+      new Map([
+        ["node-a", { ready: true, notReadySince: undefined }],
+        ["node-c", { ready: undefined, notReadySince: "2026-01-01T00:00:30Z" }],
+      ]),
+    );
+    const byName = new Map(placed.map((member) => [member.name, member]));
+    expect(byName.get("orders-0")).toMatchObject({ node: "node-a", nodeReady: true, health: "healthy" });
+    expect(byName.get("orders-0")?.message).toBeUndefined();
+    expect(byName.get("orders-1")).toMatchObject({ node: "node-b", nodeReady: false });
+    expect(byName.get("orders-2")).toMatchObject({ node: "node-c", nodeReady: false, health: "unreachable" });
+    expect(byName.get("orders-2")?.message).toContain(
+      "its Node node-c is not reporting (Unknown) since 2026-01-01T00:00:30Z",
+    );
   });
 });

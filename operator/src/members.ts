@@ -16,6 +16,13 @@ export interface MemberReport {
   readonly committedIndex: number;
   readonly appliedIndex: number;
   readonly configuration: MemberConfiguration;
+  /** Whom this member hears from: on the leader, each peer's ticks since its last answer. */
+  readonly peers: readonly PeerContact[];
+}
+
+export interface PeerContact {
+  readonly member: string;
+  readonly idleTicks: number;
 }
 
 export interface MemberConfiguration {
@@ -56,6 +63,15 @@ export function parseMemberReport(body: unknown): MemberReport | { readonly erro
     return { error: "the status lacks committedIndex or appliedIndex" };
   if (configuration === undefined) return { error: "the status lacks a valid configuration" };
   const role = roles.find((candidate) => candidate === value.role) ?? "unknown";
+  const peers = (Array.isArray(value.members) ? value.members : []).flatMap((peer): PeerContact[] => {
+    const entry = peer as Record<string, unknown> | null;
+    return typeof entry?.member === "string" &&
+      typeof entry.idleTicks === "number" &&
+      Number.isSafeInteger(entry.idleTicks) &&
+      entry.idleTicks >= 0
+      ? [{ member: entry.member, idleTicks: entry.idleTicks }]
+      : [];
+  });
   const leader = text("leader");
   return {
     member,
@@ -68,6 +84,7 @@ export function parseMemberReport(body: unknown): MemberReport | { readonly erro
     committedIndex,
     appliedIndex,
     configuration,
+    peers,
   };
 }
 
@@ -117,6 +134,16 @@ export interface MemberAssessment {
   readonly healthyVoters: number;
   /** Some member answered with a configuration that has voters and knows a leader. */
   readonly formed: boolean;
+  /** By pod name: how long (ms) since the leader last heard from the member, as the leader says. */
+  readonly leaderContactAgeMs: ReadonlyMap<string, number>;
+}
+
+/** How to read the leader's view of its peers (see assessMembers). */
+export interface ContactOptions {
+  /** The replicas' tick: the leader counts its peers' silence in ticks. */
+  readonly tickMs: number;
+  /** A member the leader heard from within this long is heard (the election timeout). */
+  readonly heardWithinMs: number;
 }
 
 /**
@@ -129,6 +156,7 @@ export function assessMembers(
   probes: readonly MemberProbe[],
   previous: readonly PaxosMemberStatus[],
   now: string,
+  contact?: ContactOptions,
 ): MemberAssessment {
   const reports = probes.flatMap((probe) => (probe.ok ? [probe.report] : []));
   const leaderKey = agreedLeader(reports);
@@ -139,6 +167,19 @@ export function assessMembers(
   const commitIndex = source?.committedIndex ?? 0;
 
   const byName = new Map(reports.map((report) => [report.name, report]));
+  const leaderContactAgeMs = new Map(
+    contact === undefined
+      ? []
+      : (leaderReport?.peers ?? []).map(
+          (peer) => [memberKeyName(peer.member), peer.idleTicks * contact.tickMs] as const,
+        ),
+  );
+  /** Both the operator (it answered) and the leader (it is the leader, or heard from it) hear it. */
+  const heardByBoth = (name: string) =>
+    contact !== undefined &&
+    leaderReport !== undefined &&
+    (leaderReport.name === name ||
+      (leaderContactAgeMs.get(name) ?? Number.POSITIVE_INFINITY) <= contact.heardWithinMs);
   const failures = new Map(probes.flatMap((probe) => (probe.ok ? [] : [[probe.pod, probe.error] as const])));
   const configured = [...(configuration?.voters ?? []), ...(configuration?.learners ?? [])];
   const names = new Set([...configured.map(memberKeyName), ...probes.map((probe) => probe.pod)]);
@@ -181,6 +222,7 @@ export function assessMembers(
       lag,
       fenced: fenced || report.fenced,
       lastContactTime: now,
+      ...(heardByBoth(name) ? { reachableSince: before?.reachableSince ?? now } : {}),
       ...(stale
         ? { message: `answers as incarnation ${report.incarnation}, the configuration lists ${key}` }
         : {}),
@@ -196,6 +238,7 @@ export function assessMembers(
     healthyVoters: members.filter((member) => voterNames.has(member.name) && member.health === "healthy")
       .length,
     formed: (configuration?.voters.length ?? 0) > 0 && leaderKey !== undefined,
+    leaderContactAgeMs,
   };
 }
 
@@ -226,4 +269,43 @@ function byOrdinal(a: string, b: string): number {
   const ordinal = (name: string) => Number(name.slice(name.lastIndexOf("-") + 1));
   const difference = ordinal(a) - ordinal(b);
   return Number.isNaN(difference) || difference === 0 ? a.localeCompare(b) : difference;
+}
+
+/** A Node as the status needs it: whether its Ready condition is True, and since when it is not. */
+export interface NodeState {
+  readonly ready: boolean | undefined;
+  /** RFC 3339, the Ready condition's lastTransitionTime while it is not True. */
+  readonly notReadySince: string | undefined;
+}
+
+/**
+ * Adds each member's Node (from its pod) and whether that Node is Ready; a member that is
+ * not healthy on a Node that is not Ready says so, which is usually the reason.
+ */
+export function withNodes(
+  members: readonly PaxosMemberStatus[],
+  podNodes: ReadonlyMap<string, string>,
+  nodes: ReadonlyMap<string, NodeState>,
+): PaxosMemberStatus[] {
+  return members.map((member) => {
+    const node = podNodes.get(member.name);
+    if (node === undefined) return member;
+    const state = nodes.get(node);
+    const ready = state?.ready === true;
+    const nodeProblem =
+      state === undefined
+        ? `its Node ${node} does not exist`
+        : ready
+          ? undefined
+          : `its Node ${node} is ${state.ready === false ? "NotReady" : "not reporting (Unknown)"}${state.notReadySince === undefined ? "" : ` since ${state.notReadySince}`}`;
+    const unhealthy = member.health !== undefined && member.health !== "healthy";
+    return {
+      ...member,
+      node,
+      nodeReady: ready,
+      ...(unhealthy && nodeProblem !== undefined
+        ? { message: member.message === undefined ? nodeProblem : `${nodeProblem}; ${member.message}` }
+        : {}),
+    };
+  });
 }

@@ -28,12 +28,15 @@ import {
   type PaxosCluster,
   type PaxosClusterPhase,
   type PaxosClusterStatus,
+  type PaxosMemberHealth,
   paxosApiVersion,
   paxosClusterKind,
+  replicaTiming,
   selectorString,
 } from "./builders/index.ts";
+import type { ClusterSummary, FencingActionName, QuorumState } from "./clusterMetrics.ts";
 import { probeMembers } from "./memberProbe.ts";
-import { assessMembers } from "./members.ts";
+import { assessMembers, type NodeState, withNodes } from "./members.ts";
 import { membershipInput } from "./membership/observe.ts";
 import { planMembership } from "./membership/planner.ts";
 import type { Plan } from "./membership/types.ts";
@@ -71,7 +74,12 @@ export type ReconcileOutcome =
   | { readonly kind: "absent" }
   | { readonly kind: "deleted" }
   /** requeueAfterMs: when to look again even if nothing changes (member health is polled). */
-  | { readonly kind: "reconciled"; readonly phase: PaxosClusterPhase; readonly requeueAfterMs: number };
+  | {
+      readonly kind: "reconciled";
+      readonly phase: PaxosClusterPhase;
+      readonly requeueAfterMs: number;
+      readonly summary: ClusterSummary;
+    };
 
 export interface ReconcileOptions {
   /** How often a settled cluster's members are probed. */
@@ -476,7 +484,19 @@ async function updateStatus(
   );
   const clock = new Date();
   const now = kubernetesTime(clock);
-  const members = assessMembers(probes, cluster.status?.members ?? [], now);
+  const podNodes = new Map(
+    pods.items.flatMap((pod) =>
+      pod.metadata?.name !== undefined && pod.spec?.nodeName !== undefined
+        ? [[pod.metadata.name, pod.spec.nodeName] as const]
+        : [],
+    ),
+  );
+  const nodes = await readNodes(clients, new Set(podNodes.values()));
+  const assessed = assessMembers(probes, cluster.status?.members ?? [], now, {
+    tickMs: replicaTiming(cluster.spec.paxos).tickMs,
+    heardWithinMs: cluster.spec.paxos.electionTimeoutMs,
+  });
+  const members = { ...assessed, members: withNodes(assessed.members, podNodes, nodes) };
   const plan =
     membership === undefined
       ? undefined
@@ -535,7 +555,38 @@ async function updateStatus(
       : settled
         ? (options.healthIntervalMs ?? defaultHealthIntervalMs)
         : busyIntervalMs;
-  return { kind: "reconciled", phase: status.phase, requeueAfterMs };
+  return {
+    kind: "reconciled",
+    phase: status.phase,
+    requeueAfterMs,
+    summary: summarize(cluster.status, status, []),
+  };
+}
+
+function summarize(
+  before: PaxosClusterStatus | undefined,
+  after: ComputedStatus,
+  fencingActions: readonly FencingActionName[],
+): ClusterSummary {
+  const membersByHealth: Partial<Record<PaxosMemberHealth, number>> = {};
+  for (const member of after.members)
+    if (member.health !== undefined)
+      membersByHealth[member.health] = (membersByHealth[member.health] ?? 0) + 1;
+  const isTrue = (type: string) =>
+    after.conditions.some((condition) => condition.type === type && condition.status === "True");
+  const quorum: QuorumState = !after.bootstrapped
+    ? "forming"
+    : isTrue("QuorumLost")
+      ? "lost"
+      : isTrue("QuorumAtRisk")
+        ? "at_risk"
+        : "healthy";
+  return {
+    membersByHealth,
+    quorum,
+    leaderChanged: before?.leader !== undefined && after.leader !== null && before.leader !== after.leader,
+    fencingActions,
+  };
 }
 
 /**
@@ -601,6 +652,35 @@ async function carryOut(
     await events.warning(plan.condition.reason, plan.condition.message);
 }
 
+/**
+ * The Nodes the members' pods run on, by name. A Node that cannot be read is left out (its
+ * members then say so); reading Nodes never fails a reconcile.
+ */
+async function readNodes(
+  clients: KubernetesClients,
+  names: ReadonlySet<string>,
+): Promise<ReadonlyMap<string, NodeState>> {
+  const read = await Promise.all(
+    [...names].map(async (name) => {
+      try {
+        const node = await clients.core.readNode({ name });
+        const ready = node.status?.conditions?.find((condition) => condition.type === "Ready");
+        const state: NodeState = {
+          ready: ready?.status === "True" ? true : ready?.status === "False" ? false : undefined,
+          notReadySince:
+            ready?.status !== "True" && ready?.lastTransitionTime !== undefined
+              ? kubernetesTime(new Date(ready.lastTransitionTime))
+              : undefined,
+        };
+        return [[name, state] as const];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return new Map(read.flat());
+}
+
 /** One Event per change people care about: phase, bootstrap, leader, a condition's status. */
 async function recordTransitions(
   events: EventRecorder,
@@ -633,6 +713,10 @@ async function recordTransitions(
   };
   const atRisk = turned("QuorumAtRisk");
   if (atRisk?.next.status === "True") await events.warning(atRisk.next.reason, atRisk.next.message);
+  const lost = turned("QuorumLost");
+  if (lost?.next.status === "True") await events.warning("QuorumLost", lost.next.message);
+  else if (lost?.next.status === "False" && lost.hadOne)
+    await events.normal("QuorumRestored", lost.next.message);
   const paused = turned("Paused");
   // A new cluster's first Paused=False is not a resumption.
   if (paused?.next.status === "True") await events.normal("ReconcilePaused", paused.next.message);

@@ -10,6 +10,7 @@ const noMembers: MemberAssessment = {
   voters: 0,
   healthyVoters: 0,
   formed: false,
+  leaderContactAgeMs: new Map(),
 };
 
 const member = (name: string, health: PaxosMemberHealth, voter = true): PaxosMemberStatus => ({
@@ -40,6 +41,7 @@ const formed = (
     voters,
     healthyVoters: members.filter((m) => m.health === "healthy").length,
     formed: true,
+    leaderContactAgeMs: new Map(),
   };
 };
 
@@ -294,6 +296,48 @@ describe("kubernetesTime", () => {
       const status = growing({});
       expect(status.phase).toBe("Degraded");
       expect(byType(status.conditions, "MembershipChanging")).toBeUndefined();
+    });
+  });
+
+  describe("QuorumLost", () => {
+    it("is True, naming the missing voters, when fewer than a quorum answer", () => {
+      const status = computeStatus(
+        observed({
+          podsFound: 1,
+          podsReady: 0,
+          members: formed(3, { "orders-1": "unreachable", "orders-2": "unreachable" }),
+          bootstrapped: true,
+          previousPhase: "Running",
+        }),
+      );
+      const lost = byType(status.conditions, "QuorumLost");
+      expect(lost).toMatchObject({ status: "True", reason: "VotersUnreachable" });
+      expect(lost?.message).toContain("Only 1 of 3 voting members answer");
+      expect(lost?.message).toContain("orders-1, orders-2");
+      expect(status.phase).toBe("Degraded");
+    });
+
+    it("counts a lagging or fenced voter as present: it still votes", () => {
+      const status = computeStatus(
+        observed({
+          podsFound: 3,
+          podsReady: 1,
+          members: formed(3, { "orders-1": "lagging", "orders-2": "fenced" }),
+          bootstrapped: true,
+          previousPhase: "Running",
+        }),
+      );
+      expect(byType(status.conditions, "QuorumLost")).toMatchObject({
+        status: "False",
+        reason: "QuorumPresent",
+      });
+    });
+
+    it("is Unknown before the cluster forms", () => {
+      expect(byType(computeStatus(observed()).conditions, "QuorumLost")).toMatchObject({
+        status: "Unknown",
+        reason: "NotFormed",
+      });
     });
   });
 });

@@ -151,6 +151,7 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
           available ? `All ${expected} members are healthy.` : "The cluster is not available; see Available.",
         );
   const atRisk = quorumAtRisk({ available, bootstrapped, healthy, voters, quorum });
+  const lost = quorumLost({ bootstrapped, members: members.members, voters, quorum });
   const pausedCondition = observed.paused
     ? condition(
         "Paused",
@@ -182,10 +183,43 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
       progressing,
       degraded,
       atRisk,
+      lost,
       pausedCondition,
       ...(observed.membership === undefined ? [] : [observed.membership]),
     ].map((next) => withTransitionTime(next, observed.previousConditions, observed.generation, observed.now)),
   };
+}
+
+/**
+ * Fewer voters answer than a quorum: nothing can be committed until they come back. Counted
+ * by who answers, not who is healthy: a lagging or fenced voter still votes. The operator
+ * never "repairs" this by rewriting the configuration, which could lose committed entries;
+ * the message says what must come back.
+ */
+function quorumLost(facts: {
+  bootstrapped: boolean;
+  members: readonly PaxosMemberStatus[];
+  voters: number;
+  quorum: number;
+}): ConditionDraft {
+  const { bootstrapped, members, voters, quorum } = facts;
+  if (!bootstrapped)
+    return condition("QuorumLost", "Unknown", "NotFormed", "The cluster has not formed yet.");
+  const missing = members.filter((member) => member.voter === true && member.health === "unreachable");
+  const answering = voters - missing.length;
+  if (answering >= quorum)
+    return condition(
+      "QuorumLost",
+      "False",
+      "QuorumPresent",
+      `${answering} of ${voters} voting members answer; a quorum is ${quorum}.`,
+    );
+  return condition(
+    "QuorumLost",
+    "True",
+    "VotersUnreachable",
+    `Only ${answering} of ${voters} voting members answer and a quorum needs ${quorum}: nothing can be written until ${quorum - answering} more of ${missing.map((member) => member.name).join(", ")} come back. The operator changes no membership that could lose committed data; bring those members' pods back with their volumes (docs/operations.md, "Quorum lost").`,
+  );
 }
 
 function quorumAtRisk(facts: {

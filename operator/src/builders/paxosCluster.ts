@@ -102,6 +102,11 @@ export interface PaxosMemberStatus {
   readonly lastContactTime?: string;
   /** Set while unreachable: since when the operator could not reach it. */
   readonly unreachableSince?: string;
+  /** Since when the operator and the leader both hear from it without a break. */
+  readonly reachableSince?: string;
+  /** The Node its pod runs on, and whether that Node is Ready. */
+  readonly node?: string;
+  readonly nodeReady?: boolean;
   /** Why it is not healthy, for people. */
   readonly message?: string;
 }

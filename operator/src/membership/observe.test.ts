@@ -39,6 +39,7 @@ function reportOf(name: string, incarnation: string, overrides: Partial<MemberRe
       committedIndex: 50,
       appliedIndex: 50,
       configuration,
+      peers: [],
       ...overrides,
     },
   };
