@@ -5,7 +5,7 @@
 import { ApiException, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { MembershipAction } from "./membership/types.ts";
 import type { KubernetesClients } from "./reconciler.ts";
-import { changeMembership, transferLeadership } from "./replicaAdmin.ts";
+import { type AdminTarget, changeMembership, transferLeadership } from "./replicaAdmin.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -25,11 +25,6 @@ export async function performMembershipAction(
   action: MembershipAction,
 ): Promise<string | undefined> {
   const { clients, namespace } = context;
-  const leaderTarget = (leader: string) => {
-    const ip = context.podIPs.get(leader);
-    if (ip === undefined) throw new Error(`the leader's pod ${leader} has no IP; the next reconcile retries`);
-    return { ip, token: context.adminToken };
-  };
   switch (action.type) {
     case "none":
     case "wait":
@@ -56,7 +51,11 @@ export async function performMembershipAction(
         removeMember: "remove",
         evictMember: "evict",
       } as const;
-      const result = await changeMembership(leaderTarget(action.leader), kind[action.type], action.member);
+      const result = await changeMembership(
+        leaderTarget(context, action.leader),
+        kind[action.type],
+        action.member,
+      );
       const verb = {
         addLearner: `Added ${action.member} as a learner`,
         promote: `Promoted ${action.member} to voter`,
@@ -68,7 +67,7 @@ export async function performMembershipAction(
         : `${verb} (slot ${result.slot}).`;
     }
     case "transferLeadership":
-      await transferLeadership(leaderTarget(action.leader), action.to);
+      await transferLeadership(leaderTarget(context, action.leader), action.to);
       return `Asked ${action.leader} to hand leadership to ${action.to}.`;
     case "deletePod":
       await ignoringNotFound(clients.core.deleteNamespacedPod({ namespace, name: action.pod }));
@@ -81,8 +80,15 @@ export async function performMembershipAction(
   }
 }
 
+/** The leader's admin endpoint. */
+export function leaderTarget(context: ActionContext, leader: string): AdminTarget {
+  const ip = context.podIPs.get(leader);
+  if (ip === undefined) throw new Error(`the leader's pod ${leader} has no IP; the next reconcile retries`);
+  return { ip, token: context.adminToken };
+}
+
 /** Deleting what is already gone is the effect the step wanted. */
-async function ignoringNotFound(deletion: Promise<unknown>): Promise<void> {
+export async function ignoringNotFound(deletion: Promise<unknown>): Promise<void> {
   try {
     await deletion;
   } catch (error) {

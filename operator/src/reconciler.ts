@@ -35,12 +35,16 @@ import {
   selectorString,
 } from "./builders/index.ts";
 import type { ClusterSummary, FencingActionName, QuorumState } from "./clusterMetrics.ts";
+import { fencingInput } from "./fencing/observe.ts";
+import { planFencing } from "./fencing/planner.ts";
+import type { FencingPlan } from "./fencing/types.ts";
+import { performFencingAction } from "./fencingActions.ts";
 import { probeMembers } from "./memberProbe.ts";
 import { assessMembers, type NodeState, withNodes } from "./members.ts";
 import { membershipInput } from "./membership/observe.ts";
 import { planMembership } from "./membership/planner.ts";
 import type { Plan } from "./membership/types.ts";
-import { performMembershipAction } from "./membershipActions.ts";
+import { type ActionContext, performMembershipAction } from "./membershipActions.ts";
 import { isLargerQuantity } from "./quantity.ts";
 import { type ClusterCondition, type ComputedStatus, computeStatus, kubernetesTime } from "./status.ts";
 
@@ -512,6 +516,21 @@ async function updateStatus(
             now: clock.getTime(),
           }),
         );
+  // QuorumLost comes from computeStatus, which reports it even while paused.
+  const fencingPlan =
+    membership === undefined
+      ? undefined
+      : planFencing(
+          fencingInput({
+            cluster,
+            pods: pods.items,
+            probes,
+            assessment: members,
+            nodes,
+            membershipBusy: plan?.operation !== undefined,
+            now: clock.getTime(),
+          }),
+        );
   const previousConditions = (cluster.status?.conditions ?? []) as unknown as readonly ClusterCondition[];
   const status = computeStatus({
     generation: cluster.metadata.generation ?? 0,
@@ -527,9 +546,15 @@ async function updateStatus(
     previousConditions,
     now,
     ...(plan === undefined ? {} : { membership: plan.condition }),
+    ...(fencingPlan === undefined
+      ? {}
+      : { fencing: fencingPlan.conditions.filter((condition) => condition.type !== "QuorumLost") }),
   });
   // Merge-patched: null removes a finished operation's record.
-  const record = plan === undefined ? {} : { operation: plan.operation ?? null };
+  const record = {
+    ...(plan === undefined ? {} : { operation: plan.operation ?? null }),
+    ...(fencingPlan === undefined ? {} : { fencing: fencingPlan.record }),
+  };
   await step("updating the status", () =>
     clients.objects.patchNamespacedCustomObjectStatus(
       {
@@ -546,6 +571,10 @@ async function updateStatus(
   await recordTransitions(events, cluster.status, status);
   if (plan !== undefined && membership !== undefined)
     await carryOut(clients, cluster, plan, pods.items, membership, events);
+  const fenced =
+    fencingPlan === undefined || membership === undefined
+      ? []
+      : await carryOutFencing(clients, cluster, fencingPlan, pods.items, membership, events);
   const settled = status.conditions.some(
     (condition) => condition.type === "Progressing" && condition.status === "False",
   );
@@ -559,7 +588,7 @@ async function updateStatus(
     kind: "reconciled",
     phase: status.phase,
     requeueAfterMs,
-    summary: summarize(cluster.status, status, []),
+    summary: summarize(cluster.status, status, fenced),
   };
 }
 
@@ -589,6 +618,55 @@ function summarize(
   };
 }
 
+/** Performs the fencing planner's action and records its Events once it is done. */
+async function carryOutFencing(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  plan: FencingPlan,
+  pods: readonly V1Pod[],
+  membership: MembershipContext,
+  events: EventRecorder,
+): Promise<FencingActionName[]> {
+  let done: FencingActionName | undefined;
+  try {
+    done = await performFencingAction(actionContext(clients, cluster, pods, membership), plan.action);
+  } catch (error) {
+    const reason = wrapError(`fencing: ${plan.action.type}`, error);
+    await events.warning(
+      "FencingFailed",
+      `${reason instanceof Error ? reason.message : String(reason)}. The next reconcile tries again.`,
+    );
+    return [];
+  }
+  for (const event of plan.events)
+    await (event.type === "Warning"
+      ? events.warning(event.reason, event.message)
+      : events.normal(event.reason, event.message));
+  return done === undefined ? [] : [done];
+}
+
+function actionContext(
+  clients: KubernetesClients,
+  cluster: PaxosCluster,
+  pods: readonly V1Pod[],
+  membership: MembershipContext,
+): ActionContext {
+  return {
+    clients,
+    namespace: cluster.metadata.namespace,
+    statefulSet: clusterObjectNames(cluster).statefulSet,
+    podIPs: new Map(
+      pods.flatMap((pod) =>
+        pod.metadata?.name !== undefined && pod.status?.podIP !== undefined
+          ? [[pod.metadata.name, pod.status.podIP] as const]
+          : [],
+      ),
+    ),
+    adminToken: membership.adminToken,
+    fieldManager,
+  };
+}
+
 /**
  * Performs the planned step and says so: an Event when a step starts (not on every retry of
  * it), when an operation completes, and when a wanted change has to wait for safety.
@@ -606,26 +684,9 @@ async function carryOut(
   const newStep =
     after !== undefined &&
     (before?.type !== after.type || before.member !== after.member || before.step !== after.step);
-  const podIPs = new Map(
-    pods.flatMap((pod) =>
-      pod.metadata?.name !== undefined && pod.status?.podIP !== undefined
-        ? [[pod.metadata.name, pod.status.podIP] as const]
-        : [],
-    ),
-  );
   let done: string | undefined;
   try {
-    done = await performMembershipAction(
-      {
-        clients,
-        namespace: cluster.metadata.namespace,
-        statefulSet: clusterObjectNames(cluster).statefulSet,
-        podIPs,
-        adminToken: membership.adminToken,
-        fieldManager,
-      },
-      plan.action,
-    );
+    done = await performMembershipAction(actionContext(clients, cluster, pods, membership), plan.action);
   } catch (error) {
     const reason = wrapError(`${after?.type ?? "membership"} step ${after?.step ?? ""}`.trim(), error);
     await events.warning(

@@ -42,6 +42,8 @@ export interface ObservedCluster {
   readonly now: string;
   /** The membership planner's MembershipChanging condition; absent while paused. */
   readonly membership?: ConditionDraft;
+  /** The fencing planner's Fenced and MemberLost conditions; absent while paused. */
+  readonly fencing?: readonly ConditionDraft[];
 }
 
 export interface ComputedStatus {
@@ -186,6 +188,7 @@ export function computeStatus(observed: ObservedCluster): ComputedStatus {
       lost,
       pausedCondition,
       ...(observed.membership === undefined ? [] : [observed.membership]),
+      ...(observed.fencing ?? []),
     ].map((next) => withTransitionTime(next, observed.previousConditions, observed.generation, observed.now)),
   };
 }

@@ -131,6 +131,15 @@ export interface PaxosClusterStatus {
   readonly conditions?: readonly V1Condition[];
   readonly observedGeneration?: number;
   readonly operation?: PaxosOperationStatus;
+  /** The member keys the operator fenced, and why (see operator/src/fencing). */
+  readonly fencing?: PaxosFencingStatus;
+}
+
+export interface PaxosFencingStatus {
+  /** Fenced because neither the operator nor the leader could reach them. */
+  readonly automatic: readonly string[];
+  /** Fenced because the paxos.dev/fenced-members annotation lists their pod. */
+  readonly manual: readonly string[];
 }
 
 export const paxosApiVersion = "paxos.dev/v1alpha1";
