@@ -3,7 +3,14 @@
 // comes back with a new IP is found again), and `kubectl get` as a user would run it.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  PolicyV1Api,
+} from "@kubernetes/client-node";
 import { type HttpAnswer, jsonRequest } from "../support/jsonRequest.ts";
 import { toolPath } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
@@ -26,6 +33,8 @@ export interface ClusterCondition {
 export interface MemberStatus {
   name: string;
   incarnation: string;
+  node?: string;
+  message?: string;
   role?: string;
   health?: string;
   voter?: boolean;
@@ -53,6 +62,7 @@ export interface Kube {
   readonly apps: AppsV1Api;
   readonly policy: PolicyV1Api;
   readonly objects: CustomObjectsApi;
+  readonly discovery: DiscoveryV1Api;
 }
 
 export function kubeClients(target: E2eTarget): Kube {
@@ -64,6 +74,7 @@ export function kubeClients(target: E2eTarget): Kube {
     apps: config.makeApiClient(AppsV1Api),
     policy: config.makeApiClient(PolicyV1Api),
     objects: config.makeApiClient(CustomObjectsApi),
+    discovery: config.makeApiClient(DiscoveryV1Api),
   };
 }
 

@@ -312,6 +312,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         `--cluster-signing-key-file=${pkiPath("ca.key")}`,
         "--use-service-account-credentials=true",
         `--cluster-name=${clusterName}`,
+        // A Node whose Lease is not renewed for 10 s is NotReady (the default waits 50 s);
+        // the node agent renews every 2 s. Lost-node tests then take seconds, not minutes.
+        "--node-monitor-grace-period=10s",
+        "--node-monitor-period=2s",
       ],
       async () => (await httpGet(`https://${host}:${controllerManagerPort}/healthz`, caOnly)).status === 200,
     );

@@ -11,8 +11,12 @@ export interface NodeSpec {
   internalIP: string;
 }
 
-export const heartbeatIntervalMs = 10_000;
-const leaseDurationSeconds = 40;
+/**
+ * Faster than a kubelet's 10 s, so that the control plane's node-monitor grace period can be
+ * short too (see controlPlane.ts): a stopped Node turns NotReady in seconds, not a minute.
+ */
+export const heartbeatIntervalMs = 2_000;
+const leaseDurationSeconds = 10;
 const capacity = { cpu: "8", memory: "16Gi", pods: "110", "ephemeral-storage": "100Gi" };
 
 function nodeObject(node: NodeSpec): V1Node {
