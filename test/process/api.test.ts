@@ -402,6 +402,23 @@ describe("membership admin calls are idempotent (3 replicas)", () => {
     expect((await twice("promote")).voters).toContain(key);
     await refused(admin("POST", "/v1/admin/members", { member: otherIncarnation }));
     expect(await twice("fence")).toMatchObject({ fenced: [key] });
+    // Fenced: the member serves no client, neither locally nor by forwarding to the leader,
+    // and says so in its readiness; its admin routes still work (they unfence it).
+    const fenced = await waitFor(
+      async () => {
+        const answer = await cluster.request(member, "PUT", "/v1/kv/fenced-write", { body: { value: "x" } });
+        return answer.status === 503 ? answer : undefined;
+      },
+      { description: `${member.name} to learn it is fenced`, timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(fenced.body).toMatchObject({ error: { code: "Fenced" } });
+    for (const path of ["/v1/kv/fenced-write", "/v1/kv/fenced-write?consistency=serializable"])
+      expect(await cluster.request(member, "GET", path)).toMatchObject({
+        status: 503,
+        body: { error: { code: "Fenced" } },
+      });
+    expect((await cluster.request(member, "GET", "/readyz")).status).toBe(503);
+    expect((await cluster.request(member, "GET", "/v1/admin/members", { admin: true })).status).toBe(200);
     expect(await twice("unfence")).toMatchObject({ fenced: [] });
     expect(await twice("evict")).toMatchObject({ evicted: [key] });
     // An evicted key counts as removed, but never as promoted.

@@ -156,10 +156,23 @@ export function createApi(options: ApiOptions): express.Express {
     next();
   };
 
-  /** Runs `work` here; when this member is not the leader, forwards the request there once. */
+  /**
+   * Runs `work` here; when this member is not the leader, forwards the request there once.
+   * A fenced member serves no client request at all, forwarded or local (admin calls still
+   * go through: they are how it is unfenced).
+   */
   const serve =
     (work: (request: Request) => Promise<{ status?: number; body: unknown }>) =>
     async (request: Request, response: Response, next: NextFunction) => {
+      if (!request.path.startsWith("/v1/admin/") && node.status().fenced) {
+        next(
+          new ReplicaUnavailable(
+            "Fenced",
+            "this member is fenced and serves no clients; send the request to another member",
+          ),
+        );
+        return;
+      }
       try {
         const result = await work(request);
         response.status(result.status ?? 200).json(result.body);
