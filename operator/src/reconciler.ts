@@ -448,6 +448,15 @@ interface MembershipContext {
   readonly adminToken: string;
 }
 
+/**
+ * How often a settled cluster's members are probed: the configured interval, but at least
+ * three probes per fencing window, so a member is fenced soon after the window ends.
+ */
+function healthIntervalMs(cluster: PaxosCluster, options: ReconcileOptions): number {
+  const perWindow = (cluster.spec.fencing.unreachableWindowSeconds * 1000) / 3;
+  return Math.max(1_000, Math.min(options.healthIntervalMs ?? defaultHealthIntervalMs, perWindow));
+}
+
 /** While a membership operation is under way, each step is looked at again this soon. */
 const membershipIntervalMs = 1_000;
 
@@ -582,7 +591,7 @@ async function updateStatus(
     plan !== undefined && (plan.operation !== undefined || plan.action.type === "complete")
       ? membershipIntervalMs
       : settled
-        ? (options.healthIntervalMs ?? defaultHealthIntervalMs)
+        ? healthIntervalMs(cluster, options)
         : busyIntervalMs;
   return {
     kind: "reconciled",
