@@ -459,6 +459,8 @@ function healthIntervalMs(cluster: PaxosCluster, options: ReconcileOptions): num
 
 /** While a membership operation is under way, each step is looked at again this soon. */
 const membershipIntervalMs = 1_000;
+/** After a step's action (a call, a scale, a deletion), the next step is planned this soon. */
+const afterActionMs = 250;
 
 /**
  * Observes pods, claims and members, plans the next membership step (unless paused), and
@@ -578,26 +580,31 @@ async function updateStatus(
     ),
   );
   await recordTransitions(events, cluster.status, status);
-  if (plan !== undefined && membership !== undefined)
-    await carryOut(clients, cluster, plan, pods.items, membership, events);
-  const fenced =
+  const steppedMembership =
+    plan !== undefined && membership !== undefined
+      ? await carryOut(clients, cluster, plan, pods.items, membership, events)
+      : false;
+  const fencing =
     fencingPlan === undefined || membership === undefined
-      ? []
+      ? { acted: false, actions: [] }
       : await carryOutFencing(clients, cluster, fencingPlan, pods.items, membership, events);
   const settled = status.conditions.some(
     (condition) => condition.type === "Progressing" && condition.status === "False",
   );
+  // A step that was carried out is followed up at once; one that failed waits its turn.
   const requeueAfterMs =
-    plan !== undefined && (plan.operation !== undefined || plan.action.type === "complete")
-      ? membershipIntervalMs
-      : settled
-        ? healthIntervalMs(cluster, options)
-        : busyIntervalMs;
+    steppedMembership || fencing.acted
+      ? afterActionMs
+      : plan?.operation !== undefined
+        ? membershipIntervalMs
+        : settled
+          ? healthIntervalMs(cluster, options)
+          : busyIntervalMs;
   return {
     kind: "reconciled",
     phase: status.phase,
     requeueAfterMs,
-    summary: summarize(cluster.status, status, fenced),
+    summary: summarize(cluster.status, status, fencing.actions),
   };
 }
 
@@ -635,7 +642,7 @@ async function carryOutFencing(
   pods: readonly V1Pod[],
   membership: MembershipContext,
   events: EventRecorder,
-): Promise<FencingActionName[]> {
+): Promise<{ readonly acted: boolean; readonly actions: FencingActionName[] }> {
   let done: FencingActionName | undefined;
   try {
     done = await performFencingAction(actionContext(clients, cluster, pods, membership), plan.action);
@@ -645,13 +652,13 @@ async function carryOutFencing(
       "FencingFailed",
       `${reason instanceof Error ? reason.message : String(reason)}. The next reconcile tries again.`,
     );
-    return [];
+    return { acted: false, actions: [] };
   }
   for (const event of plan.events)
     await (event.type === "Warning"
       ? events.warning(event.reason, event.message)
       : events.normal(event.reason, event.message));
-  return done === undefined ? [] : [done];
+  return { acted: !["none", "wait"].includes(plan.action.type), actions: done === undefined ? [] : [done] };
 }
 
 function actionContext(
@@ -687,7 +694,7 @@ async function carryOut(
   pods: readonly V1Pod[],
   membership: MembershipContext,
   events: EventRecorder,
-): Promise<void> {
+): Promise<boolean> {
   const before = cluster.status?.operation;
   const after = plan.operation;
   const newStep =
@@ -702,7 +709,7 @@ async function carryOut(
       "MembershipStepFailed",
       `${after === undefined ? "" : `${after.type} of ${after.member}, step ${after.step}: `}${reason instanceof Error ? reason.message : String(reason)}. The step is retried.`,
     );
-    return;
+    return false;
   }
   if (newStep && after !== undefined)
     await events.normal(after.type, `${after.member}: step ${after.step}. ${done ?? plan.condition.message}`);
@@ -720,6 +727,7 @@ async function carryOut(
     previous?.reason !== plan.condition.reason
   )
     await events.warning(plan.condition.reason, plan.condition.message);
+  return !["none", "wait"].includes(plan.action.type);
 }
 
 /**
