@@ -2,9 +2,10 @@
 // it lints, renders what the values ask for, installs the CRD, RBAC and the operator's
 // Deployment into a namespace that enforces the restricted Pod Security Standard, grants
 // the operator exactly its ClusterRole, and uninstalls everything but the CRD. There are no
-// nodes in this tier, so the operator pods are created but never run.
+// nodes in this tier, so the operator pods are created but never run. The opt-in Grafana
+// dashboard and PrometheusRule may query only metrics the operator and the replicas define.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,6 +22,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { memberHealths, quorumStates } from "../../operator/src/clusterMetrics.ts";
 import { paxosClusterCrdName, paxosClusterCrdPath } from "../support/crd.ts";
 import { repositoryRoot, toolPath } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
@@ -67,6 +69,95 @@ interface DeploymentManifest extends Manifest {
       };
     };
   };
+}
+
+interface ConfigMapManifest extends Manifest {
+  data: Record<string, string>;
+}
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: { summary: string; description: string; runbook_url: string };
+}
+interface PrometheusRuleManifest extends Manifest {
+  spec: { groups: { name: string; rules: AlertRule[] }[] };
+}
+interface DashboardPanel {
+  type: string;
+  title: string;
+  targets?: { expr: string }[];
+  panels?: DashboardPanel[];
+}
+interface Dashboard {
+  uid: string;
+  schemaVersion: number;
+  panels: DashboardPanel[];
+  templating: { list: { name: string; type: string; query: string | { query: string } }[] };
+}
+
+const dashboardPath = join(chartPath, "dashboards/paxos-operator.json");
+/** The values that turn on the dashboard and the alerts (which need the ServiceMonitor). */
+const monitoringValues = [
+  "--set",
+  "metrics.serviceMonitor.enabled=true",
+  "--set",
+  "grafanaDashboard.enabled=true",
+  "--set",
+  "prometheusRule.enabled=true",
+];
+const alertNames = [
+  "PaxosClusterQuorumLost",
+  "PaxosClusterQuorumAtRisk",
+  "PaxosClusterMembersFenced",
+  "PaxosClusterLeaderFlapping",
+  "PaxosOperatorReconcileErrors",
+  "PaxosOperatorDown",
+];
+
+/** Every PromQL expression of the dashboard: its panels' targets and its query variables. */
+function dashboardExpressions(dashboard: Dashboard): string[] {
+  const fromPanels = (panels: readonly DashboardPanel[]): string[] =>
+    panels.flatMap((panel) => [
+      ...(panel.targets ?? []).map((target) => target.expr),
+      ...fromPanels(panel.panels ?? []),
+    ]);
+  const fromVariables = dashboard.templating.list
+    .filter((variable) => variable.type === "query")
+    .map((variable) => (typeof variable.query === "string" ? variable.query : variable.query.query));
+  return [...fromPanels(dashboard.panels), ...fromVariables];
+}
+
+const seriesSuffixes = {
+  Counter: [""],
+  Gauge: [""],
+  Histogram: ["_bucket", "_sum", "_count"],
+  Summary: ["", "_sum", "_count"],
+} as const;
+
+/**
+ * The series names the code exports: each `new Counter|Gauge|Histogram|Summary({ name })`
+ * in operator/src and its folders (tests aside) and in replica/src/runtime/metrics.ts.
+ * prom-client exports a counter or a gauge under its name (the counters' names carry their
+ * _total), a histogram as <name>_bucket, _sum and _count, a summary as <name>, _sum and
+ * _count. A metric defined some other way is missed, and the test fails rather than pass.
+ */
+async function definedSeries(): Promise<Set<string>> {
+  const operatorSources = (await readdir(join(repositoryRoot, "operator/src"), { recursive: true }))
+    .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+    .map((file) => join("operator/src", file));
+  const series = new Set<string>();
+  for (const source of [...operatorSources, "replica/src/runtime/metrics.ts"]) {
+    const text = await readFile(join(repositoryRoot, source), "utf8");
+    for (const match of text.matchAll(
+      /new (Counter|Gauge|Histogram|Summary)(?:<[^>]*>)?\(\{\s*name:\s*"(paxos_[a-z0-9_]+)"/g,
+    )) {
+      const [, type, name] = match as unknown as [string, keyof typeof seriesSuffixes, string];
+      for (const suffix of seriesSuffixes[type]) series.add(`${name}${suffix}`);
+    }
+  }
+  return series;
 }
 
 /** A scratch Helm home, so the tests neither read nor write the user's Helm settings. */
@@ -171,6 +262,8 @@ describe("the Helm chart", () => {
   it("passes helm lint --strict", async () => {
     const { stdout } = await helm(["lint", "--strict", chartPath]);
     expect(stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+    const monitored = await helm(["lint", "--strict", chartPath, ...monitoringValues]);
+    expect(monitored.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
   });
 
   it("renders the operator's objects with the default values", async () => {
@@ -232,7 +325,8 @@ describe("the Helm chart", () => {
       "ServiceMonitor",
     );
     expect(monitor.apiVersion).toBe("monitoring.coreos.com/v1");
-    expect(monitor.spec.endpoints).toMatchObject([{ port: "metrics", path: "/metrics" }]);
+    // honorLabels keeps the PaxosCluster's namespace on the per-cluster series.
+    expect(monitor.spec.endpoints).toMatchObject([{ port: "metrics", path: "/metrics", honorLabels: true }]);
     const service = only<Manifest & { spec: { ports: { name: string; port: number }[] } }>(
       monitored,
       "Service",
@@ -260,6 +354,126 @@ describe("the Helm chart", () => {
     expect(await helmFailure(["template", releaseName, chartPath, "--set", "replicaCount=0"])).toContain(
       "/replicaCount",
     );
+    // Without the ServiceMonitor nothing would scrape the job PaxosOperatorDown watches.
+    expect(
+      await helmFailure(["template", releaseName, chartPath, "--set", "prometheusRule.enabled=true"]),
+    ).toContain("prometheusRule.enabled needs metrics.serviceMonitor.enabled=true");
+  });
+
+  it("renders the Grafana dashboard and the PrometheusRule only when asked", async () => {
+    const kinds = (manifests: readonly Manifest[]) => manifests.map((manifest) => manifest.kind);
+    const defaults = await render();
+    expect(kinds(defaults)).not.toContain("PrometheusRule");
+    expect(kinds(defaults)).not.toContain("ConfigMap");
+
+    const monitored = await render(...monitoringValues);
+    const configMap = only<ConfigMapManifest>(monitored, "ConfigMap");
+    expect(configMap.metadata).toMatchObject({
+      name: `${fullName}-grafana-dashboard`,
+      namespace,
+      labels: { grafana_dashboard: "1", "app.kubernetes.io/instance": releaseName },
+    });
+    const dashboard = JSON.parse(configMap.data["paxos-operator.json"] ?? "") as Dashboard;
+    expect(dashboard).toEqual(JSON.parse(await readFile(dashboardPath, "utf8")));
+    expect(Array.isArray(dashboard.panels)).toBe(true);
+    expect(dashboard.panels.length).toBeGreaterThan(10);
+    expect(dashboard.templating.list.map((variable) => [variable.name, variable.type])).toEqual([
+      ["datasource", "datasource"],
+      ["namespace", "query"],
+      ["cluster", "query"],
+    ]);
+
+    const rule = only<PrometheusRuleManifest>(monitored, "PrometheusRule");
+    expect(rule.apiVersion).toBe("monitoring.coreos.com/v1");
+    expect(rule.metadata.namespace).toBe(namespace);
+    const rules = rule.spec.groups.flatMap((group) => group.rules);
+    expect(rules.map((alert) => alert.alert)).toEqual(alertNames);
+    const operations = await readFile(join(repositoryRoot, "docs/operations.md"), "utf8");
+    for (const alert of rules) {
+      expect(["critical", "warning"], alert.alert).toContain(alert.labels.severity);
+      expect(alert.annotations.summary, alert.alert).not.toBe("");
+      // Each runbook is a section of docs/operations.md named after the alert.
+      expect(alert.annotations.runbook_url).toBe(
+        `https://github.com/paxos-operator/paxos-operator/blob/main/docs/operations.md#${alert.alert.toLowerCase()}`,
+      );
+      expect(operations).toContain(`\n### ${alert.alert}\n`);
+      if (alert.alert.startsWith("PaxosCluster"))
+        expect(alert.annotations.description).toContain("{{ $labels.namespace }}/{{ $labels.name }}");
+    }
+    const byName = Object.fromEntries(rules.map((alert) => [alert.alert, alert]));
+    expect(byName.PaxosClusterQuorumLost).toMatchObject({ for: "1m", labels: { severity: "critical" } });
+    expect(byName.PaxosClusterQuorumAtRisk).toMatchObject({ for: "5m", labels: { severity: "warning" } });
+    expect(byName.PaxosClusterMembersFenced).toMatchObject({ for: "10m", labels: { severity: "warning" } });
+    expect(byName.PaxosClusterLeaderFlapping?.expr).toContain("[10m])) > 3");
+    // The Prometheus Operator names a ServiceMonitor's job after its Service.
+    const service = only(monitored, "Service");
+    expect(byName.PaxosOperatorDown?.expr).toBe(
+      `absent(up{job="${service.metadata.name}", namespace="${namespace}"} == 1)`,
+    );
+    expect(byName.PaxosOperatorDown?.labels.severity).toBe("critical");
+
+    const customized = await render(
+      ...monitoringValues,
+      "--set",
+      "grafanaDashboard.namespace=monitoring",
+      "--set",
+      "grafanaDashboard.sidecarLabel=dashboards",
+      "--set",
+      "grafanaDashboard.sidecarLabelValue=paxos",
+      "--set",
+      "prometheusRule.labels.release=kube-prometheus-stack",
+      "--set",
+      "prometheusRule.additionalRuleLabels.team=databases",
+      "--set",
+      "prometheusRule.runbookBaseURL=https://docs.example.com/paxos/",
+      "--set-string",
+      'prometheusRule.operatorSelector=job="paxos"',
+    );
+    const customMap = only<ConfigMapManifest>(customized, "ConfigMap");
+    expect(customMap.metadata.namespace).toBe("monitoring");
+    expect(customMap.metadata.labels).toMatchObject({ dashboards: "paxos" });
+    expect(customMap.metadata.labels).not.toHaveProperty("grafana_dashboard");
+    const customRule = only<PrometheusRuleManifest>(customized, "PrometheusRule");
+    expect(customRule.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    for (const alert of customRule.spec.groups.flatMap((group) => group.rules)) {
+      expect(alert.labels.team).toBe("databases");
+      expect(alert.annotations.runbook_url).toBe(
+        `https://docs.example.com/paxos#${alert.alert.toLowerCase()}`,
+      );
+    }
+    expect(customRule.spec.groups.at(-1)?.rules.at(-1)?.expr).toBe('absent(up{job="paxos"} == 1)');
+  });
+
+  it("queries only metrics the operator and the replicas define", async () => {
+    const monitored = await render(...monitoringValues);
+    const dashboard = JSON.parse(
+      only<ConfigMapManifest>(monitored, "ConfigMap").data["paxos-operator.json"] ?? "",
+    ) as Dashboard;
+    const rules = only<PrometheusRuleManifest>(monitored, "PrometheusRule").spec.groups.flatMap(
+      (group) => group.rules,
+    );
+    const expressions = [...dashboardExpressions(dashboard), ...rules.map((alert) => alert.expr)];
+    expect(expressions.length).toBeGreaterThan(20);
+    const used = new Set(expressions.flatMap((expression) => expression.match(/\bpaxos_[a-z0-9_]+/g) ?? []));
+    const defined = await definedSeries();
+    // The extraction itself works: both sides see the metrics everything hinges on.
+    for (const name of ["paxos_operator_cluster_quorum", "paxos_fenced", "paxos_operator_reconcile_total"]) {
+      expect(used).toContain(name);
+      expect(defined).toContain(name);
+    }
+    expect([...used].filter((name) => !defined.has(name))).toEqual([]);
+    expect([...used].filter((name) => name.startsWith("paxos_operator_")).length).toBeGreaterThanOrEqual(9);
+    expect([...used].filter((name) => !name.startsWith("paxos_operator_")).length).toBeGreaterThanOrEqual(8);
+
+    // The label values they match on are the ones the operator sets.
+    const values = (label: string) =>
+      expressions.flatMap((expression) =>
+        [...expression.matchAll(new RegExp(`\\b${label}="([^"]*)"`, "g"))].map((match) => match[1]),
+      );
+    expect(values("state").length).toBeGreaterThan(0);
+    for (const state of values("state")) expect(quorumStates).toContain(state);
+    expect(values("health")).toContain("fenced");
+    for (const health of values("health")) expect(memberHealths).toContain(health);
   });
 
   it("has the same objects as the plain manifests in config/manager/operator.yaml", async () => {
