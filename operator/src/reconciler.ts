@@ -543,6 +543,7 @@ async function updateStatus(
           }),
         );
   const previousConditions = (cluster.status?.conditions ?? []) as unknown as readonly ClusterCondition[];
+  const keptMembership = previousConditions.find((condition) => condition.type === "MembershipChanging");
   const status = computeStatus({
     generation: cluster.metadata.generation ?? 0,
     desiredReplicas: cluster.spec.replicas,
@@ -556,10 +557,18 @@ async function updateStatus(
     previousPhase: cluster.status?.phase,
     previousConditions,
     now,
-    ...(plan === undefined ? {} : { membership: plan.condition }),
-    ...(fencingPlan === undefined
-      ? {}
-      : { fencing: fencingPlan.conditions.filter((condition) => condition.type !== "QuorumLost") }),
+    // While paused nothing is planned: the planners' conditions stay as they were.
+    ...(plan !== undefined
+      ? { membership: plan.condition }
+      : keptMembership !== undefined
+        ? { membership: keptMembership }
+        : {}),
+    fencing:
+      fencingPlan === undefined
+        ? previousConditions.filter(
+            (condition) => condition.type === "Fenced" || condition.type === "MemberLost",
+          )
+        : fencingPlan.conditions.filter((condition) => condition.type !== "QuorumLost"),
   });
   // Merge-patched: null removes a finished operation's record.
   const record = {
@@ -771,6 +780,18 @@ async function recordTransitions(
       "Bootstrapped",
       "The initial members formed the cluster; it will never bootstrap again.",
     );
+  // A voter's health turning, either way (a joining learner's catching up is not news).
+  for (const member of after.members) {
+    const previous = before?.members?.find((candidate) => candidate.name === member.name);
+    if (member.voter !== true || previous?.voter !== true || previous.health === member.health) continue;
+    if (member.health === "healthy")
+      await events.normal("MemberHealthy", `${member.name} is healthy again (was ${previous.health}).`);
+    else
+      await events.warning(
+        "MemberUnhealthy",
+        `${member.name} is ${member.health}${member.message === undefined ? "" : `: ${member.message}`}.`,
+      );
+  }
   if (before?.phase !== after.phase) {
     const available = conditionOf("Available");
     await events.normal("PhaseChanged", `Phase is now ${after.phase}: ${available?.message ?? ""}`.trim());

@@ -86,6 +86,9 @@ describe("fencing and health end to end", () => {
     };
   };
 
+  const eventsAbout = async () =>
+    (await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items;
+
   /** The client Service's ready endpoints: pod names whose readiness passes. */
   const serviceEndpoints = async (): Promise<string[]> => {
     const slices = await kube.discovery.listNamespacedEndpointSlice({
@@ -140,6 +143,14 @@ describe("fencing and health end to end", () => {
     expect(fenceMs).toBeGreaterThanOrEqual(unreachableWindowSeconds * 1000);
     expect(condition(fenced, "Fenced")).toMatchObject({ status: "True" });
     expect(condition(fenced, "Available")?.status).toBe("True");
+    // Events mark the transitions: the member turning unhealthy, then its fencing.
+    const events = await eventsAbout();
+    expect(
+      events.some((event) => event.reason === "MemberUnhealthy" && event.message?.includes(victim)),
+    ).toBe(true);
+    expect(events.some((event) => event.reason === "FencingMember" && event.message?.includes(victim))).toBe(
+      true,
+    );
     // Readiness fails and the Service stops routing to it.
     await waitFor(async () => (!(await serviceEndpoints()).includes(victim) ? true : undefined), {
       description: `the Service to drop ${victim}`,
@@ -361,11 +372,7 @@ describe("fencing and health end to end", () => {
         Math.round(performance.now() - allowed),
       );
       expect(member(replaced, victim)?.node).not.toBe(node);
-      const events = await kube.core.listNamespacedEvent({
-        namespace,
-        fieldSelector: `involvedObject.name=${name}`,
-      });
-      const reasons = events.items.map((event) => event.reason);
+      const reasons = (await eventsAbout()).map((event) => event.reason);
       expect(reasons).toEqual(expect.arrayContaining(["EvictingLostMember", "ForceDeletingPod"]));
     } finally {
       await target.startNode(node);
