@@ -1,6 +1,7 @@
 // The connection this member dials to one peer, and the queue in front of it. Dialed on
 // the first envelope to the peer, kept open, redialed after a failure with exponential
-// backoff and jitter. Delivery is at most once: envelopes queued or in flight when a
+// backoff and jitter while the core still sends to it (a peer nobody sends to, such as a
+// removed member, goes idle instead). Delivery is at most once: envelopes queued or in flight when a
 // connection breaks are lost, never resent (Paxos retries what matters), and envelopes
 // sent while the peer is being redialed after a failure are dropped rather than queued,
 // so a long outage never ends in a burst of stale messages.
@@ -56,6 +57,8 @@ export class OutboundPeer {
   private queuedBytes = 0;
   private lastReadMs = 0;
   private lastWriteMs = 0;
+  /** When the core last handed this peer an envelope, sent or dropped. */
+  private lastWantedMs = Date.now();
 
   constructor(member: string, context: TransportContext, scheduleFlush: (peer: OutboundPeer) => void) {
     this.member = member;
@@ -66,6 +69,7 @@ export class OutboundPeer {
   /** Queues one encoded envelope, or drops it (and counts why). */
   enqueue(encoded: Uint8Array): void {
     const { dropped } = this.context.counters;
+    this.lastWantedMs = Date.now();
     if (this.stage === "idle" && !this.dial()) {
       dropped.unknownPeer += 1;
       return;
@@ -287,7 +291,12 @@ export class OutboundPeer {
     this.stage = "backoff";
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.stage === "backoff") this.dial();
+      if (this.stage !== "backoff") return;
+      // Nothing for this peer lately: it left the configuration (or was replaced by a new
+      // incarnation at the same address). Stop dialing until the core sends to it again;
+      // a dial that reaches the address's new owner only disturbs it.
+      if (Date.now() - this.lastWantedMs > this.context.options.idleTimeoutMs) this.stage = "idle";
+      else this.dial();
     }, delayMs).unref();
   }
 

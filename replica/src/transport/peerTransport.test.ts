@@ -222,15 +222,35 @@ describe("PeerTransport", () => {
     expect(restarted.received.map(slotOf)).toEqual([2]);
   });
 
-  it("replaces an older inbound connection from the same member", async () => {
+  it("keeps an older inbound connection when the same member dials again", async () => {
+    // A member may dial this address for another incarnation of this name and hang up when
+    // it sees who answers; that must not cut the connection it sends its messages on.
     const b = await startMember("b#1", "127.0.0.2");
     const first = await authenticatedRawPeer(b, "a#1");
     const second = await rawPeer(b.address);
     await second.handshake("a#1", secret, b.key);
-    await waitFor(() => first.closed, "the older connection to close");
-    expect(b.transport.stats().connections.inbound).toBe(1);
-    second.sendFrame(payloadOf([{ from: "a#1", to: "b#1", message: message(7) }]));
-    await waitFor(() => b.received.length === 1, "delivery on the newer connection");
+    await waitFor(() => b.transport.stats().connections.inbound === 2, "both connections to be open");
+    second.socket.destroy();
+    await waitFor(() => b.transport.stats().connections.inbound === 1, "the second to close");
+    expect(first.closed).toBe(false);
+    first.sendFrame(payloadOf([{ from: "a#1", to: "b#1", message: message(7) }]));
+    await waitFor(() => b.received.length === 1, "delivery on the older connection");
+  });
+
+  it("stops redialing a peer the core no longer sends to", async () => {
+    const a = await startMember("a#1", "127.0.0.1", { heartbeatIntervalMs: 20, idleTimeoutMs: 100 });
+    const c = await startMember("c#1", "127.0.0.3");
+    // b#1's address now belongs to c#1: a removed incarnation whose name was reused.
+    directory.set("b#1", c.address);
+    a.transport.send({ from: "a#1", to: "b#1", message: message(1) });
+    await waitFor(() => a.transport.stats().rejected.wrongPeer >= 1, "the first dial to be refused");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const settled = a.transport.stats().rejected.wrongPeer;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(a.transport.stats().rejected.wrongPeer).toBe(settled);
+    // Sending to it again dials again.
+    a.transport.send({ from: "a#1", to: "b#1", message: message(2) });
+    await waitFor(() => a.transport.stats().rejected.wrongPeer > settled, "a new dial");
   });
 
   it("refuses a member with the wrong secret, and both keep running", async () => {

@@ -33,7 +33,13 @@ export class PeerTransport {
   /** Accepted connections still in their handshake. Invariant: size <= maxPendingHandshakes. */
   private readonly pendingInbound = new Set<InboundConnection>();
   /** Authenticated accepted connections: one per member, the latest (a peer that redials replaces its old one). */
-  private readonly inbound = new Map<string, InboundConnection>();
+  /**
+   * Open inbound connections by the member that dialed. More than one per member is fine
+   * (each only delivers): a member can dial this address for another incarnation of this
+   * name and hang up once it sees who answers, and closing its live connection then would
+   * cut the messages it sends here. Dead ones close by their idle timeout.
+   */
+  private readonly inbound = new Map<string, Set<InboundConnection>>();
   /** Peers with envelopes queued in this event-loop turn, written together in one frame each. */
   private readonly peersToFlush = new Set<OutboundPeer>();
   private flushImmediate: NodeJS.Immediate | undefined;
@@ -128,7 +134,10 @@ export class PeerTransport {
     this.peersToFlush.clear();
     const sockets: Promise<void>[] = [];
     for (const peer of this.peers.values()) sockets.push(peer.close());
-    for (const connection of [...this.pendingInbound, ...this.inbound.values()])
+    for (const connection of [
+      ...this.pendingInbound,
+      ...[...this.inbound.values()].flatMap((set) => [...set]),
+    ])
       sockets.push(connection.close("the transport is closing"));
     // A listen still in progress would otherwise finish after close() and keep the port.
     const wasListening = await this.listening?.then(
@@ -178,22 +187,24 @@ export class PeerTransport {
     assert(peer !== undefined, "an authenticated connection names its peer");
     this.pendingInbound.delete(connection);
     this.counters.connections.inbound += 1;
-    const previous = this.inbound.get(peer);
-    this.inbound.set(peer, connection);
-    previous?.close("replaced by a newer connection from the same member", "info");
+    const connections = this.inbound.get(peer) ?? new Set<InboundConnection>();
+    connections.add(connection);
+    this.inbound.set(peer, connections);
   }
 
   private onInboundClosed(connection: InboundConnection, wasOpen: boolean): void {
     this.pendingInbound.delete(connection);
     if (!wasOpen) return;
     this.counters.connections.inbound -= 1;
-    if (connection.peer !== undefined && this.inbound.get(connection.peer) === connection)
-      this.inbound.delete(connection.peer);
+    const connections = connection.peer === undefined ? undefined : this.inbound.get(connection.peer);
+    connections?.delete(connection);
+    if (connection.peer !== undefined && connections?.size === 0) this.inbound.delete(connection.peer);
   }
 
   private tick(): void {
     const nowMs = Date.now();
     for (const peer of this.peers.values()) peer.tick(nowMs);
-    for (const connection of [...this.inbound.values()]) connection.tick(nowMs);
+    for (const connections of [...this.inbound.values()])
+      for (const connection of [...connections]) connection.tick(nowMs);
   }
 }
