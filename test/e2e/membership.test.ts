@@ -347,6 +347,7 @@ describe("membership changes end to end", () => {
     });
     await sleep(1_000);
     const from = historyNowMs();
+    const fromWallClock = Date.now();
     const started = performance.now();
     await setSpec({ image: target.upgradedReplicaImage });
     const upgraded = async () => {
@@ -376,7 +377,7 @@ describe("membership changes end to end", () => {
     const gap = longestWriteGap(result.history, from, to);
     report("rolling image change: longest time without an acknowledged write", gap.ms);
     console.log(
-      `[e2e] steps seen: ${steps.seen.map((step, index) => `${step} (+${Math.round((steps.times[index] ?? from) - from)} ms)`).join(", ")}; the longest gap began at +${Math.round(gap.startMs - from)} ms`,
+      `[e2e] steps seen: ${steps.seen.map((step, index) => `${step} (+${Math.round((steps.times[index] ?? from) - from)} ms)`).join(", ")}; the longest gap began at +${Math.round(gap.startMs - from)} ms (${new Date(fromWallClock + gap.startMs - from).toISOString()})`,
     );
     const restarted = [
       ...new Set(
@@ -390,5 +391,48 @@ describe("membership changes end to end", () => {
     expect(result.stats.ok).toBeGreaterThan(100);
     const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
     await checkLinearizable([...result.history, ...finalReads.history], "e2e-rolling");
+  });
+
+  it("holds a scale-down that would leave no healthy quorum, says why, and finishes once the member is back", async () => {
+    const before = await readPaxosCluster(kube, namespace, name);
+    const leader = before.status?.leader;
+    // Scaling 3 → 2 removes ledger-2; with another member stopped, the two left would have
+    // one healthy voter, not a quorum.
+    const stopped = [pod(0), pod(1)].find((member) => member !== leader) as string;
+    await target.pauseMemberProcess(namespace, stopped);
+    try {
+      await waitForCluster(
+        kube,
+        namespace,
+        name,
+        (cluster) =>
+          cluster.status?.members?.find((member) => member.name === stopped)?.health === "unreachable",
+        `${stopped} to be reported unreachable`,
+        60_000,
+      );
+      await setSpec({ replicas: 2 });
+      const { cluster: waiting } = await waitForCluster(
+        kube,
+        namespace,
+        name,
+        (cluster) => condition(cluster, "MembershipChanging")?.reason === "RemovalUnsafe",
+        "the scale-down to wait with RemovalUnsafe",
+        60_000,
+      );
+      expect(condition(waiting, "MembershipChanging")?.message).toContain(pod(2));
+      expect(operationOf(waiting)).toBeUndefined();
+      expect((await kube.apps.readNamespacedStatefulSet({ namespace, name })).spec?.replicas).toBe(3);
+      expect(waiting.status?.members?.find((member) => member.name === pod(2))?.voter).toBe(true);
+    } finally {
+      await target.resumeMemberProcess(namespace, stopped);
+    }
+    await waitForCluster(
+      kube,
+      namespace,
+      name,
+      settled(2),
+      "the scale-down to finish once the member is back",
+    );
+    await expectSettledObjects(2);
   });
 });
