@@ -4,9 +4,9 @@
 // Available are printed (`make e2e`).
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkHistory, type HistoryOperation } from "../support/lincheck.ts";
 import { runLoad } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
+import { expectLinearizable } from "./checkedLoad.ts";
 import {
   condition,
   createPaxosCluster,
@@ -40,10 +40,6 @@ describe("a 3-replica PaxosCluster end to end", () => {
 
   const report = (what: string, ms: number) => console.log(`[e2e] ${what}: ${ms} ms`);
   const members = () => podMembers(target, namespace, pods);
-  const checkLinearizable = async (operations: HistoryOperation[], label: string) => {
-    const result = await checkHistory({ model: "kv", operations }, { timeoutSeconds: 120, name: label });
-    expect(result.verdict, result.report).toBe("linearizable");
-  };
   const healthy = (description: string) =>
     waitForCluster(kube, namespace, name, (cluster) => isHealthy(cluster, replicas), description);
 
@@ -99,7 +95,7 @@ describe("a 3-replica PaxosCluster end to end", () => {
       timeoutMs: 3_000,
     });
     expect(load.stats.ok).toBeGreaterThan(20);
-    await checkLinearizable(load.history, "e2e-steady");
+    await expectLinearizable(load.history, "e2e-steady");
   });
 
   it("heals after a pod is deleted under load, without losing an acknowledged write", async () => {
@@ -153,7 +149,7 @@ describe("a 3-replica PaxosCluster end to end", () => {
       cluster.status?.members?.find((member) => member.name === victim)?.incarnation;
     expect(incarnation(after)).toBe(incarnation(before));
     const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
-    await checkLinearizable([...result.history, ...finalReads.history], "e2e-pod-deleted");
+    await expectLinearizable([...result.history, ...finalReads.history], "e2e-pod-deleted");
   });
 
   it("heals after the leader's process is killed under load", async () => {
@@ -194,7 +190,7 @@ describe("a 3-replica PaxosCluster end to end", () => {
     report("leader killed to all members healthy", Math.round(performance.now() - killed));
     const result = await load;
     const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
-    await checkLinearizable([...result.history, ...finalReads.history], "e2e-leader-killed");
+    await expectLinearizable([...result.history, ...finalReads.history], "e2e-leader-killed");
   });
 
   it("removes every object it created when the PaxosCluster is deleted", async () => {

@@ -6,9 +6,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkHistory, type HistoryOperation } from "../support/lincheck.ts";
-import { historyNowMs, longestWriteGap, runLoad } from "../support/load.ts";
+import { historyNowMs, longestWriteGap } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
+import { startCheckedLoad } from "./checkedLoad.ts";
 import {
   condition,
   createPaxosCluster,
@@ -28,7 +28,6 @@ import { type E2eTarget, openTarget } from "./targets/target.ts";
 
 const name = "vault";
 const pods = [0, 1, 2].map((ordinal) => `${name}-${ordinal}`);
-const keysFor = (scenario: string) => ["a", "b", "c", "d", "e"].map((key) => `${scenario}-${key}`);
 /** Short, so the tests take seconds; the CRD requires it to exceed the election timeout. */
 const unreachableWindowSeconds = 5;
 const fencedMembersAnnotation = "paxos.dev/fenced-members";
@@ -52,39 +51,9 @@ describe("fencing and health end to end", () => {
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
 
-  const checkLinearizable = async (operations: HistoryOperation[], label: string) => {
-    const result = await checkHistory({ model: "kv", operations }, { timeoutSeconds: 120, name: label });
-    expect(result.verdict, result.report).toBe("linearizable");
-  };
-
   /** Load through `members` until finish(), then final reads and the checker. */
-  const startLoad = (scenario: string, members: readonly string[], readFraction = 0.4) => {
-    const stop = new AbortController();
-    const cluster = podMembers(target, namespace, members);
-    const keys = keysFor(scenario);
-    const running = runLoad(cluster, {
-      clients: 4,
-      durationMs: 600_000,
-      keys,
-      readFraction,
-      timeoutMs: 2_000,
-      signal: stop.signal,
-    });
-    return {
-      async finish(label: string, readers: readonly string[] = members) {
-        stop.abort();
-        const result = await running;
-        const finalReads = await runLoad(podMembers(target, namespace, readers), {
-          clients: 2,
-          durationMs: 1_000,
-          keys,
-          readFraction: 1,
-        });
-        await checkLinearizable([...result.history, ...finalReads.history], label);
-        return result;
-      },
-    };
-  };
+  const startLoad = (scenario: string, members: readonly string[], readFraction = 0.4) =>
+    startCheckedLoad(target, namespace, scenario, members, { clients: 4, readFraction, timeoutMs: 2_000 });
 
   const eventsAbout = async () =>
     (await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items;

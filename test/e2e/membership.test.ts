@@ -6,9 +6,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxUnavailableMembers } from "../../operator/src/builders/index.ts";
-import { checkHistory, type HistoryOperation } from "../support/lincheck.ts";
-import { historyNowMs, type LoadResult, longestWriteGap, runLoad } from "../support/load.ts";
+import { historyNowMs, longestWriteGap, runLoad } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
+import { expectLinearizable, keysFor, startCheckedLoad } from "./checkedLoad.ts";
 import {
   condition,
   createPaxosCluster,
@@ -27,7 +27,6 @@ import { type E2eTarget, openTarget } from "./targets/target.ts";
 
 const name = "ledger";
 const pod = (ordinal: number) => `${name}-${ordinal}`;
-const keysFor = (scenario: string) => ["a", "b", "c", "d", "e"].map((key) => `${scenario}-${key}`);
 
 interface OperationRecord {
   type: string;
@@ -44,33 +43,8 @@ describe("membership changes end to end", () => {
   const namespace = `e2e-members-${Date.now().toString(36)}`;
   const report = (what: string, ms: number) => console.log(`[e2e] ${what}: ${ms} ms`);
 
-  const checkLinearizable = async (operations: HistoryOperation[], label: string) => {
-    const result = await checkHistory({ model: "kv", operations }, { timeoutSeconds: 120, name: label });
-    expect(result.verdict, result.report).toBe("linearizable");
-  };
-
-  /** Clients talk to the members that exist throughout the scenario; the others forward. */
-  const startLoad = (scenario: string, members: readonly string[]) => {
-    const stop = new AbortController();
-    const cluster = podMembers(target, namespace, members);
-    const keys = keysFor(scenario);
-    const running = runLoad(cluster, {
-      clients: 3,
-      durationMs: 600_000,
-      keys,
-      timeoutMs: 3_000,
-      signal: stop.signal,
-    });
-    return {
-      async finish(label: string): Promise<LoadResult> {
-        stop.abort();
-        const result = await running;
-        const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
-        await checkLinearizable([...result.history, ...finalReads.history], label);
-        return result;
-      },
-    };
-  };
+  const startLoad = (scenario: string, members: readonly string[]) =>
+    startCheckedLoad(target, namespace, scenario, members);
 
   const setSpec = (spec: Record<string, unknown>) =>
     kube.objects.patchNamespacedCustomObject(
@@ -390,7 +364,7 @@ describe("membership changes end to end", () => {
     expect(restarted.at(-1)).toBe(leader);
     expect(result.stats.ok).toBeGreaterThan(100);
     const finalReads = await runLoad(cluster, { clients: 2, durationMs: 1_000, keys, readFraction: 1 });
-    await checkLinearizable([...result.history, ...finalReads.history], "e2e-rolling");
+    await expectLinearizable([...result.history, ...finalReads.history], "e2e-rolling");
   });
 
   it("holds a scale-down that would leave no healthy quorum, says why, and finishes once the member is back", async () => {

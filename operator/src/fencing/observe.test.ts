@@ -1,39 +1,14 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { testCluster } from "../builders/testFixtures.ts";
-import { assessMembers, type MemberProbe, type MemberReport } from "../members.ts";
+import { answeredProbe, ordersConfiguration } from "../memberFixtures.ts";
+import { assessMembers } from "../members.ts";
 import { fencingInput } from "./observe.ts";
 import { planFencing } from "./planner.ts";
 
 const nowText = "2030-01-01T00:01:00Z";
 const now = Date.parse(nowText);
-const configuration = {
-  voters: ["orders-0#a", "orders-1#b", "orders-2#c"],
-  learners: [],
-  fenced: [],
-  evicted: [],
-};
-
-function probe(name: string, incarnation: string, overrides: Partial<MemberReport> = {}): MemberProbe {
-  return {
-    pod: name,
-    ok: true,
-    report: {
-      member: `${name}#${incarnation}`,
-      name,
-      incarnation,
-      role: "follower",
-      leader: "orders-0#a",
-      fenced: false,
-      evicted: false,
-      committedIndex: 10,
-      appliedIndex: 10,
-      configuration,
-      peers: [],
-      ...overrides,
-    },
-  };
-}
+const _configuration = ordersConfiguration;
 
 const pod = (name: string, node: string, terminating = false): V1Pod => ({
   metadata: { name, ...(terminating ? { deletionTimestamp: new Date() } : {}) },
@@ -42,7 +17,7 @@ const pod = (name: string, node: string, terminating = false): V1Pod => ({
 });
 
 describe("fencingInput", () => {
-  const leader = probe("orders-0", "a", {
+  const leader = answeredProbe("orders-0", "a", {
     role: "leader",
     leader: undefined,
     peers: [
@@ -50,7 +25,11 @@ describe("fencingInput", () => {
       { member: "orders-2#c", idleTicks: 200 },
     ],
   });
-  const probes = [leader, probe("orders-1", "b"), { pod: "orders-2", ok: false as const, error: "timeout" }];
+  const probes = [
+    leader,
+    answeredProbe("orders-1", "b"),
+    { pod: "orders-2", ok: false as const, error: "timeout" },
+  ];
   const previous = [
     {
       name: "orders-2",
@@ -119,8 +98,8 @@ describe("fencingInput", () => {
   });
 
   it("counts a member that answers but no longer follows the majority's leader as cut off", () => {
-    const isolated = probe("orders-1", "b", { role: "preCandidate", leader: undefined });
-    const cutLeader = probe("orders-0", "a", {
+    const isolated = answeredProbe("orders-1", "b", { role: "preCandidate", leader: undefined });
+    const cutLeader = answeredProbe("orders-0", "a", {
       role: "leader",
       leader: undefined,
       peers: [
@@ -128,7 +107,7 @@ describe("fencingInput", () => {
         { member: "orders-2#c", idleTicks: 1 },
       ],
     });
-    const seen = [cutLeader, isolated, probe("orders-2", "c")];
+    const seen = [cutLeader, isolated, answeredProbe("orders-2", "c")];
     const input = fencingInput({
       cluster,
       pods: [pod("orders-0", "node-a"), pod("orders-1", "node-a"), pod("orders-2", "node-a")],

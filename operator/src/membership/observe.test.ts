@@ -1,18 +1,14 @@
 import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { testCluster } from "../builders/testFixtures.ts";
-import { assessMembers, type MemberProbe, type MemberReport } from "../members.ts";
+import { answeredProbe, ordersConfiguration } from "../memberFixtures.ts";
+import { assessMembers, type MemberProbe } from "../members.ts";
 import { claimName, membershipInput } from "./observe.ts";
 import { planMembership } from "./planner.ts";
 
 const now = Date.parse("2030-01-01T00:00:00Z");
 const nowText = "2030-01-01T00:00:00Z";
-const configuration = {
-  voters: ["orders-0#a", "orders-1#b", "orders-2#c"],
-  learners: [],
-  fenced: [],
-  evicted: [],
-};
+const configuration = ordersConfiguration;
 
 function podOf(name: string, options: { ready?: boolean; revision?: string; ip?: string } = {}): V1Pod {
   return {
@@ -20,27 +16,6 @@ function podOf(name: string, options: { ready?: boolean; revision?: string; ip?:
     status: {
       ...(options.ip === undefined ? {} : { podIP: options.ip }),
       conditions: [{ type: "Ready", status: options.ready === false ? "False" : "True" }],
-    },
-  };
-}
-
-function reportOf(name: string, incarnation: string, overrides: Partial<MemberReport> = {}): MemberProbe {
-  return {
-    pod: name,
-    ok: true,
-    report: {
-      member: `${name}#${incarnation}`,
-      name,
-      incarnation,
-      role: "follower",
-      leader: "orders-0#a",
-      fenced: false,
-      evicted: false,
-      committedIndex: 50,
-      appliedIndex: 50,
-      configuration,
-      peers: [],
-      ...overrides,
     },
   };
 }
@@ -79,8 +54,8 @@ describe("membershipInput", () => {
   it("describes every pod and configured member with its pod, claim and report", () => {
     const input = observe(
       [
-        reportOf("orders-0", "a", { role: "leader", leader: undefined }),
-        reportOf("orders-1", "b", { appliedIndex: 20 }),
+        answeredProbe("orders-0", "a", { role: "leader", leader: undefined }),
+        answeredProbe("orders-1", "b", { appliedIndex: 20 }),
         { pod: "orders-2", ok: false, error: "no answer" },
       ],
       [podOf("orders-0"), podOf("orders-1", { revision: "orders-r2" }), podOf("orders-2", { ready: false })],
@@ -113,8 +88,8 @@ describe("membershipInput", () => {
     const fresh = { voters: [], learners: [], fenced: [], evicted: [] };
     const input = observe(
       [
-        reportOf("orders-0", "a", { role: "leader", leader: undefined }),
-        reportOf("orders-3", "z", { configuration: fresh }),
+        answeredProbe("orders-0", "a", { role: "leader", leader: undefined }),
+        answeredProbe("orders-3", "z", { configuration: fresh }),
       ],
       [podOf("orders-0"), podOf("orders-3")],
     );
@@ -130,9 +105,9 @@ describe("membershipInput", () => {
 
   it("feeds the planner: a settled cluster plans nothing, a larger spec.replicas grows the StatefulSet", () => {
     const probes = [
-      reportOf("orders-0", "a", { role: "leader", leader: undefined }),
-      reportOf("orders-1", "b"),
-      reportOf("orders-2", "c"),
+      answeredProbe("orders-0", "a", { role: "leader", leader: undefined }),
+      answeredProbe("orders-1", "b"),
+      answeredProbe("orders-2", "c"),
     ];
     const pods = ["orders-0", "orders-1", "orders-2"].map((name) => podOf(name, { revision: "orders-r2" }));
     expect(planMembership(observe(probes, pods)).action).toEqual({ type: "none" });
