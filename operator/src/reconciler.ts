@@ -29,12 +29,11 @@ import {
   type PaxosClusterPhase,
   type PaxosClusterStatus,
   type PaxosMemberHealth,
-  paxosApiVersion,
-  paxosClusterKind,
   replicaTiming,
   selectorString,
 } from "./builders/index.ts";
 import type { ClusterSummary, FencingActionName, QuorumState } from "./clusterMetrics.ts";
+import { EventRecorder } from "./events.ts";
 import { fencingInput } from "./fencing/observe.ts";
 import { planFencing } from "./fencing/planner.ts";
 import type { FencingPlan } from "./fencing/types.ts";
@@ -820,61 +819,4 @@ async function recordTransitions(
   // A new cluster's first Paused=False is not a resumption.
   if (paused?.next.status === "True") await events.normal("ReconcilePaused", paused.next.message);
   else if (paused?.hadOne === true) await events.normal("ReconcileResumed", paused.next.message);
-}
-
-/**
- * core/v1 Events on the PaxosCluster, shown by `kubectl describe paxoscluster`. Recording
- * an Event never fails a reconcile: Events are best effort.
- */
-export class EventRecorder {
-  readonly #core: CoreV1Api;
-  readonly #cluster: PaxosCluster;
-
-  constructor(core: CoreV1Api, cluster: PaxosCluster) {
-    this.#core = core;
-    this.#cluster = cluster;
-  }
-
-  normal(reason: string, message: string): Promise<void> {
-    return this.#record("Normal", reason, message);
-  }
-
-  warning(reason: string, message: string): Promise<void> {
-    return this.#record("Warning", reason, message);
-  }
-
-  async #record(type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
-    const { name, namespace, uid, resourceVersion } = this.#cluster.metadata;
-    const now = new Date();
-    try {
-      await this.#core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: {
-            name: `${name}.${now.getTime().toString(16)}${randomBytes(4).toString("hex")}`,
-            namespace,
-          },
-          involvedObject: {
-            apiVersion: paxosApiVersion,
-            kind: paxosClusterKind,
-            name,
-            namespace,
-            uid,
-            ...(resourceVersion === undefined ? {} : { resourceVersion }),
-          },
-          reason,
-          message,
-          type,
-          source: { component: fieldManager },
-          reportingComponent: fieldManager,
-          reportingInstance: fieldManager,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      });
-    } catch {
-      // Best effort: the next decision records its own Event.
-    }
-  }
 }
