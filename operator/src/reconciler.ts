@@ -12,6 +12,7 @@ import {
   PolicyV1Api,
   setHeaderOptions,
   type V1ObjectMeta,
+  type V1PersistentVolumeClaim,
   type V1Pod,
   type V1StatefulSet,
 } from "@kubernetes/client-node";
@@ -256,8 +257,15 @@ export async function reconcile(
       ),
   });
 
-  await expandVolumes(clients, cluster, events);
-  return await updateStatus(clients, cluster, statefulSet, events, options, { adminToken });
+  // One list serves both the volume expansion and the membership planner.
+  const claims = await step("listing the cluster's PersistentVolumeClaims", () =>
+    clients.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selectorString(cluster) }),
+  );
+  await expandVolumes(clients, cluster, claims.items, events);
+  return await updateStatus(clients, cluster, statefulSet, events, options, {
+    adminToken,
+    claims: claims.items,
+  });
 }
 
 /**
@@ -268,14 +276,12 @@ export async function reconcile(
 async function expandVolumes(
   clients: KubernetesClients,
   cluster: PaxosCluster,
+  claims: readonly V1PersistentVolumeClaim[],
   events: EventRecorder,
 ): Promise<void> {
   const namespace = cluster.metadata.namespace;
   const wanted = String(cluster.spec.storage.size);
-  const claims = await step("listing the cluster's PersistentVolumeClaims", () =>
-    clients.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selectorString(cluster) }),
-  );
-  for (const claim of claims.items) {
+  for (const claim of claims) {
     const name = claim.metadata?.name ?? "";
     const requested = claim.spec?.resources?.requests?.storage;
     if (claim.metadata?.deletionTimestamp !== undefined || !isLargerQuantity(wanted, requested)) continue;
@@ -445,6 +451,8 @@ function changedBy(before: { metadata?: V1ObjectMeta }, after: { metadata?: V1Ob
 /** What a reconcile that may change the membership needs beyond the status. */
 interface MembershipContext {
   readonly adminToken: string;
+  /** The cluster's claims, as this reconcile listed them. */
+  readonly claims: readonly V1PersistentVolumeClaim[];
 }
 
 /**
@@ -476,16 +484,9 @@ async function updateStatus(
 ): Promise<ReconcileOutcome> {
   const namespace = cluster.metadata.namespace;
   const selector = selectorString(cluster);
-  const [pods, claims] = await Promise.all([
-    step("listing the cluster's pods", () =>
-      clients.core.listNamespacedPod({ namespace, labelSelector: selector }),
-    ),
-    membership === undefined
-      ? undefined
-      : step("listing the cluster's PersistentVolumeClaims", () =>
-          clients.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }),
-        ),
-  ]);
+  const pods = await step("listing the cluster's pods", () =>
+    clients.core.listNamespacedPod({ namespace, labelSelector: selector }),
+  );
   const live = pods.items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
   const ready = live.filter((pod) =>
     (pod.status?.conditions ?? []).some(
@@ -519,7 +520,7 @@ async function updateStatus(
             cluster,
             statefulSet,
             pods: pods.items,
-            claims: claims?.items ?? [],
+            claims: membership.claims,
             probes,
             assessment: members,
             bootstrapped: cluster.status?.bootstrapped === true,
