@@ -412,7 +412,12 @@ describe("membership admin calls are idempotent (3 replicas)", () => {
       { description: `${member.name} to learn it is fenced`, timeoutMs: 10_000, intervalMs: 100 },
     );
     expect(fenced.body).toMatchObject({ error: { code: "Fenced" } });
-    for (const path of ["/v1/kv/fenced-write", "/v1/kv/fenced-write?consistency=serializable"])
+    for (const path of [
+      "/v1/kv/fenced-write",
+      "/v1/kv/fenced-write?consistency=serializable",
+      "/v1/watch?prefix=fenced",
+      "/v1/locks/fenced",
+    ])
       expect(await cluster.request(member, "GET", path)).toMatchObject({
         status: 503,
         body: { error: { code: "Fenced" } },

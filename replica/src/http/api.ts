@@ -156,23 +156,10 @@ export function createApi(options: ApiOptions): express.Express {
     next();
   };
 
-  /**
-   * Runs `work` here; when this member is not the leader, forwards the request there once.
-   * A fenced member serves no client request at all, forwarded or local (admin calls still
-   * go through: they are how it is unfenced).
-   */
+  /** Runs `work` here; when this member is not the leader, forwards the request there once. */
   const serve =
     (work: (request: Request) => Promise<{ status?: number; body: unknown }>) =>
     async (request: Request, response: Response, next: NextFunction) => {
-      if (!request.path.startsWith("/v1/admin/") && node.status().fenced) {
-        next(
-          new ReplicaUnavailable(
-            "Fenced",
-            "this member is fenced and serves no clients; send the request to another member",
-          ),
-        );
-        return;
-      }
       try {
         const result = await work(request);
         response.status(result.status ?? 200).json(result.body);
@@ -228,6 +215,19 @@ export function createApi(options: ApiOptions): express.Express {
   };
 
   // ----------------------------------------------------------- health
+
+  // A fenced member serves no client: no key-value, watch or lock request, local or
+  // forwarded. Status, health and admin routes stay (the admin routes are how it is unfenced).
+  app.use(["/v1/kv", "/v1/watch", "/v1/locks"], (_request, _response, next) => {
+    next(
+      node.status().fenced
+        ? new ReplicaUnavailable(
+            "Fenced",
+            "this member is fenced and serves no clients; send the request to another member",
+          )
+        : undefined,
+    );
+  });
 
   app.get("/livez", (_request, response) => {
     response.json({ status: "alive" });
