@@ -1,7 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { clusterLabels } from "./labels.ts";
 import { clusterObjectNames, initialMembersKey, memberName } from "./names.ts";
-import { ownerReference } from "./ownerReference.ts";
+import { ownedObjectMetadata } from "./ownerReference.ts";
 import type { PaxosCluster } from "./paxosCluster.ts";
 
 /**
@@ -19,12 +18,7 @@ export function buildBootstrapConfigMap(cluster: PaxosCluster): V1ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name: clusterObjectNames(cluster).bootstrapConfigMap,
-      namespace: cluster.metadata.namespace,
-      labels: clusterLabels(cluster),
-      ownerReferences: [ownerReference(cluster)],
-    },
+    metadata: ownedObjectMetadata(cluster, clusterObjectNames(cluster).bootstrapConfigMap),
     data: { [initialMembersKey]: members.join(",") },
   };
 }

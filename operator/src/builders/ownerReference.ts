@@ -1,4 +1,5 @@
-import type { V1OwnerReference } from "@kubernetes/client-node";
+import type { V1ObjectMeta, V1OwnerReference } from "@kubernetes/client-node";
+import { clusterLabels } from "./labels.ts";
 import { type PaxosCluster, paxosApiVersion, paxosClusterKind } from "./paxosCluster.ts";
 
 /**
@@ -15,5 +16,15 @@ export function ownerReference(cluster: PaxosCluster): V1OwnerReference {
     uid: cluster.metadata.uid,
     controller: true,
     blockOwnerDeletion: true,
+  };
+}
+
+/** The metadata of an object the cluster owns: its name, the cluster's namespace and labels, and the owner reference. */
+export function ownedObjectMetadata(cluster: PaxosCluster, name: string): V1ObjectMeta {
+  return {
+    name,
+    namespace: cluster.metadata.namespace,
+    labels: clusterLabels(cluster),
+    ownerReferences: [ownerReference(cluster)],
   };
 }

@@ -1,7 +1,7 @@
 import type { V1PodDisruptionBudget } from "@kubernetes/client-node";
-import { clusterLabels, selectorLabels } from "./labels.ts";
+import { selectorLabels } from "./labels.ts";
 import { clusterObjectNames } from "./names.ts";
-import { ownerReference } from "./ownerReference.ts";
+import { ownedObjectMetadata } from "./ownerReference.ts";
 import type { PaxosCluster } from "./paxosCluster.ts";
 
 /** The members a cluster of `voters` voting members needs up to make progress: a strict majority. */
@@ -62,12 +62,7 @@ export function buildPodDisruptionBudget(cluster: PaxosCluster): V1PodDisruption
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: {
-      name: clusterObjectNames(cluster).podDisruptionBudget,
-      namespace: cluster.metadata.namespace,
-      labels: clusterLabels(cluster),
-      ownerReferences: [ownerReference(cluster)],
-    },
+    metadata: ownedObjectMetadata(cluster, clusterObjectNames(cluster).podDisruptionBudget),
     spec: {
       maxUnavailable: maxUnavailableMembers(protectedVoters(cluster)),
       selector: { matchLabels: selectorLabels(cluster) },

@@ -1,7 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
-import { clusterLabels } from "./labels.ts";
 import { adminTokenKey, clusterObjectNames, clusterSecretKey } from "./names.ts";
-import { ownerReference } from "./ownerReference.ts";
+import { ownedObjectMetadata } from "./ownerReference.ts";
 import type { PaxosCluster } from "./paxosCluster.ts";
 
 /** The random values of a cluster's Secret: the reconciler generates them once and keeps them. */
@@ -26,12 +25,7 @@ export function buildSecret(cluster: PaxosCluster, credentials: ClusterCredentia
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: {
-      name: clusterObjectNames(cluster).secret,
-      namespace: cluster.metadata.namespace,
-      labels: clusterLabels(cluster),
-      ownerReferences: [ownerReference(cluster)],
-    },
+    metadata: ownedObjectMetadata(cluster, clusterObjectNames(cluster).secret),
     type: "Opaque",
     data: {
       [clusterSecretKey]: Buffer.from(credentials.clusterSecret, "utf8").toString("base64"),

@@ -1,7 +1,7 @@
 import type { V1Service } from "@kubernetes/client-node";
-import { clusterLabels, selectorLabels } from "./labels.ts";
+import { selectorLabels } from "./labels.ts";
 import { clusterObjectNames, httpPort, httpPortName, peerPort, peerPortName } from "./names.ts";
-import { ownerReference } from "./ownerReference.ts";
+import { ownedObjectMetadata } from "./ownerReference.ts";
 import type { PaxosCluster } from "./paxosCluster.ts";
 
 /**
@@ -17,12 +17,7 @@ export function buildPeerService(cluster: PaxosCluster): V1Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: clusterObjectNames(cluster).peerService,
-      namespace: cluster.metadata.namespace,
-      labels: clusterLabels(cluster),
-      ownerReferences: [ownerReference(cluster)],
-    },
+    metadata: ownedObjectMetadata(cluster, clusterObjectNames(cluster).peerService),
     spec: {
       clusterIP: "None",
       publishNotReadyAddresses: true,
@@ -45,12 +40,7 @@ export function buildClientService(cluster: PaxosCluster): V1Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: clusterObjectNames(cluster).clientService,
-      namespace: cluster.metadata.namespace,
-      labels: clusterLabels(cluster),
-      ownerReferences: [ownerReference(cluster)],
-    },
+    metadata: ownedObjectMetadata(cluster, clusterObjectNames(cluster).clientService),
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(cluster),

@@ -23,7 +23,7 @@ import {
   peerPort,
   peerPortName,
 } from "./names.ts";
-import { ownerReference } from "./ownerReference.ts";
+import { ownedObjectMetadata } from "./ownerReference.ts";
 import type { PaxosCluster, Quantity } from "./paxosCluster.ts";
 import { replicaTiming } from "./timing.ts";
 
@@ -94,12 +94,7 @@ export function buildStatefulSet(cluster: PaxosCluster, options: StatefulSetOpti
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: {
-      name: names.statefulSet,
-      namespace: cluster.metadata.namespace,
-      labels: clusterLabels(cluster),
-      ownerReferences: [ownerReference(cluster)],
-    },
+    metadata: ownedObjectMetadata(cluster, names.statefulSet),
     spec: {
       replicas: options.replicas ?? cluster.spec.replicas,
       serviceName: names.peerService,
