@@ -1,5 +1,6 @@
 // What the members say about themselves (`GET /v1/status`), checked and combined into one
 // table. Pure: the probing itself is in memberProbe.ts, and the clock comes in as `now`.
+import type { Configuration } from "../../replica/src/paxos/configuration.ts";
 import type { PaxosMemberRole, PaxosMemberStatus } from "./builders/index.ts";
 
 /** The part of a replica's `/v1/status` answer the operator relies on. */
@@ -25,12 +26,11 @@ export interface PeerContact {
   readonly idleTicks: number;
 }
 
-export interface MemberConfiguration {
-  readonly voters: readonly string[];
-  readonly learners: readonly string[];
-  readonly fenced: readonly string[];
-  readonly evicted: readonly string[];
-}
+/**
+ * The replica's own configuration type: what `/v1/status` reports. A type-only import, so
+ * the operator's image needs none of the replica's code at run time.
+ */
+export type MemberConfiguration = Configuration;
 
 /** One pod's probe: the report, or why there is none. */
 export type MemberProbe =
@@ -105,14 +105,14 @@ function parseConfiguration(value: unknown): MemberConfiguration | undefined {
   return { voters, learners, fenced, evicted };
 }
 
-/** The name half of a member key (`demo-0#k3f9` → `demo-0`). */
+/** The name half of a member key (`demo-0#k3f9` → `demo-0`); the incarnation follows the last `#`, as in the replica. */
 export function memberKeyName(key: string): string {
-  const hash = key.indexOf("#");
+  const hash = key.lastIndexOf("#");
   return hash === -1 ? key : key.slice(0, hash);
 }
 
-function memberKeyIncarnation(key: string): string {
-  const hash = key.indexOf("#");
+export function memberKeyIncarnation(key: string): string {
+  const hash = key.lastIndexOf("#");
   return hash === -1 ? "" : key.slice(hash + 1);
 }
 

@@ -1,21 +1,15 @@
 // The facts the planner's rules are written in, derived once from the input: who is
 // configured as what, who is healthy, who leads, which pods hold stale data.
+import { memberKeyIncarnation, memberKeyName } from "../members.ts";
 import type { ObservedMember, PlanInput } from "./types.ts";
 
 export function memberKey(pod: string, incarnation: string): string {
   return `${pod}#${incarnation}`;
 }
 
-/** The pod name of a member key (`demo-0#k3f9` → `demo-0`). */
-export function keyPod(key: string): string {
-  const hash = key.lastIndexOf("#");
-  return hash === -1 ? key : key.slice(0, hash);
-}
-
-export function keyIncarnation(key: string): string {
-  const hash = key.lastIndexOf("#");
-  return hash === -1 ? "" : key.slice(hash + 1);
-}
+/** The pod name and the incarnation of a member key (`demo-0#k3f9` → `demo-0`, `k3f9`). */
+export const keyPod = memberKeyName;
+export const keyIncarnation = memberKeyIncarnation;
 
 export function podName(cluster: string, ordinal: number): string {
   return `${cluster}-${ordinal}`;
