@@ -8,21 +8,23 @@ import { runLoad } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
 import { expectLinearizable } from "./checkedLoad.ts";
 import {
+  closeScenario,
   condition,
   createPaxosCluster,
   group,
   heardFromAllSince,
   isHealthy,
   type Kube,
-  kubeClients,
   kubectlGetPaxosClusters,
+  openScenario,
   plural,
   podMembers,
   readPaxosCluster,
   version,
   waitForCluster,
+  waitForLeaderOtherThan,
 } from "./support.ts";
-import { type E2eTarget, openTarget } from "./targets/target.ts";
+import type { E2eTarget } from "./targets/target.ts";
 
 const name = "orders";
 const replicas = 3;
@@ -44,15 +46,10 @@ describe("a 3-replica PaxosCluster end to end", () => {
     waitForCluster(kube, namespace, name, (cluster) => isHealthy(cluster, replicas), description);
 
   beforeAll(async () => {
-    target = await openTarget();
-    kube = kubeClients(target);
-    await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+    ({ target, kube } = await openScenario(namespace));
   });
 
-  afterAll(async () => {
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await target?.close();
-  });
+  afterAll(() => closeScenario(target, kube, namespace));
 
   it("becomes Ready, with a leader and every member healthy", async () => {
     const started = performance.now();
@@ -166,13 +163,12 @@ describe("a 3-replica PaxosCluster end to end", () => {
     const killed = performance.now();
     const killedAt = new Date();
     await target.killMemberProcess(namespace, leader);
-    const { cluster: recovered } = await waitForCluster(
+    const { cluster: recovered } = await waitForLeaderOtherThan(
       kube,
       namespace,
       name,
-      (current) => current.status?.leader !== undefined && current.status.leader !== leader,
+      leader,
       "another member to lead",
-      60_000,
     );
     report("leader killed to a new leader in the status", Math.round(performance.now() - killed));
     expect(recovered.status?.leader).not.toBe(leader);

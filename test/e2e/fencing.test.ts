@@ -10,21 +10,23 @@ import { historyNowMs, longestWriteGap } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
 import { startCheckedLoad } from "./checkedLoad.ts";
 import {
+  closeScenario,
   condition,
   createPaxosCluster,
   group,
   isHealthy,
   type Kube,
-  kubeClients,
   type MemberStatus,
+  openScenario,
   type PaxosClusterObject,
   plural,
   podMembers,
   readPaxosCluster,
   version,
   waitForCluster,
+  waitForLeaderOtherThan,
 } from "./support.ts";
-import { type E2eTarget, openTarget } from "./targets/target.ts";
+import type { E2eTarget } from "./targets/target.ts";
 
 const name = "vault";
 const pods = [0, 1, 2].map((ordinal) => `${name}-${ordinal}`);
@@ -72,9 +74,7 @@ describe("fencing and health end to end", () => {
   };
 
   beforeAll(async () => {
-    target = await openTarget();
-    kube = kubeClients(target);
-    await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+    ({ target, kube } = await openScenario(namespace));
     await createPaxosCluster(kube, namespace, name, {
       replicas: 3,
       image: target.replicaImage,
@@ -84,11 +84,7 @@ describe("fencing and health end to end", () => {
     await waitForCluster(kube, namespace, name, healthy(), "the new cluster to be healthy");
   });
 
-  afterAll(async () => {
-    await target?.healNetwork().catch(() => undefined);
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await target?.close();
-  });
+  afterAll(() => closeScenario(target, kube, namespace));
 
   it("fences a partitioned follower within the window, drops it from the Service, and unfences it once healed", async () => {
     const leader = (await readPaxosCluster(kube, namespace, name)).status?.leader as string;
@@ -156,13 +152,12 @@ describe("fencing and health end to end", () => {
     await sleep(1_000);
     const isolated = performance.now();
     await target.isolateMember(namespace, oldLeader);
-    const { cluster: elected } = await waitForCluster(
+    const { cluster: elected } = await waitForLeaderOtherThan(
       kube,
       namespace,
       name,
-      (cluster) => cluster.status?.leader !== undefined && cluster.status.leader !== oldLeader,
+      oldLeader,
       "the majority to elect another leader",
-      60_000,
     );
     report("leader partitioned to a new leader in the status", Math.round(performance.now() - isolated));
     expect(pods).toContain(elected.status?.leader);

@@ -10,12 +10,13 @@ import { historyNowMs, longestWriteGap, runLoad } from "../support/load.ts";
 import { waitFor } from "../support/waitFor.ts";
 import { expectLinearizable, keysFor, startCheckedLoad } from "./checkedLoad.ts";
 import {
+  closeScenario,
   condition,
   createPaxosCluster,
   group,
   isHealthy,
   type Kube,
-  kubeClients,
+  openScenario,
   type PaxosClusterObject,
   plural,
   podMembers,
@@ -23,7 +24,7 @@ import {
   version,
   waitForCluster,
 } from "./support.ts";
-import { type E2eTarget, openTarget } from "./targets/target.ts";
+import type { E2eTarget } from "./targets/target.ts";
 
 const name = "ledger";
 const pod = (ordinal: number) => `${name}-${ordinal}`;
@@ -134,9 +135,7 @@ describe("membership changes end to end", () => {
   };
 
   beforeAll(async () => {
-    target = await openTarget();
-    kube = kubeClients(target);
-    await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+    ({ target, kube } = await openScenario(namespace));
     await createPaxosCluster(kube, namespace, name, {
       replicas: 3,
       image: target.replicaImage,
@@ -146,10 +145,7 @@ describe("membership changes end to end", () => {
     await waitForCluster(kube, namespace, name, settled(3), "the new cluster to settle at 3 members");
   });
 
-  afterAll(async () => {
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await target?.close();
-  });
+  afterAll(() => closeScenario(target, kube, namespace));
 
   it("scales 3 → 5 → 3 → 1 → 3 under load, one member at a time, without losing a write", async () => {
     const load = startLoad("scaling", [pod(0)]);

@@ -14,7 +14,7 @@ import {
 import { type HttpAnswer, jsonRequest } from "../support/jsonRequest.ts";
 import { toolPath } from "../support/tools.ts";
 import { waitFor } from "../support/waitFor.ts";
-import type { E2eTarget } from "./targets/target.ts";
+import { type E2eTarget, openTarget } from "./targets/target.ts";
 
 const run = promisify(execFile);
 export const group = "paxos.dev";
@@ -210,4 +210,41 @@ export async function kubectlGetPaxosClusters(target: E2eTarget, namespace: stri
     .trim()
     .split("\n")
     .map((line) => line.trim().split(/\s+/));
+}
+
+/** Opens the target and creates the namespace an e2e file works in (its beforeAll). */
+export async function openScenario(namespace: string): Promise<{ target: E2eTarget; kube: Kube }> {
+  const target = await openTarget();
+  const kube = kubeClients(target);
+  await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+  return { target, kube };
+}
+
+/** Deletes the namespace and closes the target (its afterAll); safe after a failed open. */
+export async function closeScenario(
+  target: E2eTarget | undefined,
+  kube: Kube | undefined,
+  namespace: string,
+): Promise<void> {
+  await target?.healNetwork().catch(() => undefined);
+  await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await target?.close();
+}
+
+/** Waits until the status names a leader other than `previous`. */
+export function waitForLeaderOtherThan(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  previous: string,
+  description: string,
+): Promise<{ cluster: PaxosClusterObject; elapsedMs: number }> {
+  return waitForCluster(
+    kube,
+    namespace,
+    name,
+    (cluster) => cluster.status?.leader !== undefined && cluster.status.leader !== previous,
+    description,
+    60_000,
+  );
 }
