@@ -1,6 +1,5 @@
 // What the members say about themselves (`GET /v1/status`), checked and combined into one
 // table. Pure: the probing itself is in memberProbe.ts, and the clock comes in as `now`.
-import type { Configuration } from "../../replica/src/paxos/configuration.ts";
 import type { PaxosMemberRole, PaxosMemberStatus } from "./builders/index.ts";
 
 /** The part of a replica's `/v1/status` answer the operator relies on. */
@@ -27,10 +26,15 @@ export interface PeerContact {
 }
 
 /**
- * The replica's own configuration type: what `/v1/status` reports. A type-only import, so
- * the operator's image needs none of the replica's code at run time.
+ * The configuration as `/v1/status` reports it: the replica's `Configuration`, restated
+ * here because the operator's image holds operator/src only (hack/images.test.ts).
  */
-export type MemberConfiguration = Configuration;
+export interface MemberConfiguration {
+  readonly voters: readonly string[];
+  readonly learners: readonly string[];
+  readonly fenced: readonly string[];
+  readonly evicted: readonly string[];
+}
 
 /** One pod's probe: the report, or why there is none. */
 export type MemberProbe =
