@@ -80,6 +80,19 @@ describe("fencing and health end to end", () => {
       image: target.replicaImage,
       storage: { size: "256Mi" },
       fencing: { automatic: true, unreachableWindowSeconds, forceDeleteOnLostNode: false },
+      // One member per Node, for certain: losing a Node then costs exactly one member.
+      pod: {
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                topologyKey: "kubernetes.io/hostname",
+                labelSelector: { matchLabels: { "app.kubernetes.io/instance": name } },
+              },
+            ],
+          },
+        },
+      },
     });
     await waitForCluster(kube, namespace, name, healthy(), "the new cluster to be healthy");
   });
@@ -280,8 +293,7 @@ describe("fencing and health end to end", () => {
   it("replaces the member of a lost Node only when force-deletion is allowed, and says what is needed otherwise", async () => {
     const before = await readPaxosCluster(kube, namespace, name);
     const leader = before.status?.leader as string;
-    // A member alone on its Node (anti-affinity is only preferred, so two may share one, and
-    // losing that Node would cost the quorum): a follower if there is one.
+    // Every member is alone on its Node (required anti-affinity); a follower if there is one.
     const placed = await kube.core.listNamespacedPod({
       namespace,
       labelSelector: `app.kubernetes.io/instance=${name}`,

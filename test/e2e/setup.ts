@@ -16,6 +16,9 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   const cluster = await startLocalCluster({
     stateDir,
     etcdUnsafeNoFsync: true,
+    // One more Node than a 3-member cluster needs: a member of a lost Node is replaced on
+    // a Node that holds no other member (test/e2e/fencing.test.ts).
+    nodes: 4,
     onProgress: (message) => {
       if (process.env.PAXOS_E2E_VERBOSE === "1") console.log(`[e2e] ${message}`);
     },
