@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The e2e suite on kind (`make e2e-kind`): a kind cluster of one control-plane node and
-# four workers in three zones (hack/kind/cluster.yaml), the replica and operator images
+# four workers in four zones (hack/kind/cluster.yaml), the replica and operator images
 # built from images/*.Dockerfile and loaded into its nodes, the operator installed with
 # the Helm chart, then `vitest --project e2e` against it with PAXOS_E2E_TARGET=kind.
 #
@@ -125,7 +125,7 @@ main() {
   if "$KIND" get clusters | grep -qx "$KIND_CLUSTER"; then
     log "reusing kind cluster $KIND_CLUSTER"
   else
-    log "creating kind cluster $KIND_CLUSTER (1 control plane, 4 workers in zones a, b, c, a)"
+    log "creating kind cluster $KIND_CLUSTER (1 control plane, 4 workers in zones a, b, c, d)"
     "$KIND" create cluster --name "$KIND_CLUSTER" --config "$KIND_CONFIG" --wait 5m
   fi
   "$KIND" export kubeconfig --name "$KIND_CLUSTER" --kubeconfig "$KUBECONFIG_PATH"
